@@ -1,0 +1,20 @@
+with
+
+ranked as (
+    {{ latest_rows('customers', ['holder_id']) }}
+),
+
+final as (
+    select
+        holder_id,
+        gender,
+        birth_date,
+        province,
+        city,
+        id_number_hash,
+        _extract_date as extract_date
+    from ranked
+    where _row_rank = 1
+)
+
+select * from final

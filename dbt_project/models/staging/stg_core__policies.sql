@@ -1,0 +1,61 @@
+-- Current state of every policy coverage line. A later row that changes a policy's holder moves the
+-- whole policy (every coverage) to that holder. Coverages whose holder is not a known customer are
+-- left out here and listed in stg_core__reference_quarantine.
+with
+
+ranked as (
+    {{ latest_rows('policies', ['policy_no', 'coverage_no']) }}
+),
+
+latest_holder as (
+    select
+        policy_no,
+        holder_id
+    from (
+        select
+            src.policy_no,
+            src.holder_id,
+            row_number() over (
+                partition by src.policy_no
+                order by src._extract_date desc, src._source_line desc
+            ) as holder_rank
+        from {{ source('raw', 'policies') }} as src
+        inner join {{ source('raw', 'batches') }} as batches
+            on src._extract_date = batches.extract_date
+            and batches.status = 'loaded'
+    ) as holders
+    where holder_rank = 1
+),
+
+current_rows as (
+    select
+        ranked.policy_no,
+        ranked.coverage_no,
+        latest_holder.holder_id,
+        ranked.insured_id,
+        ranked.product_code,
+        ranked.product_category,
+        ranked.is_group,
+        ranked.coverage_term_months,
+        ranked.payment_mode,
+        ranked.payment_years,
+        ranked.modal_premium,
+        ranked.effective_date,
+        ranked.free_look_end_date,
+        ranked.status,
+        ranked.status_date,
+        ranked._extract_date as extract_date
+    from ranked
+    inner join latest_holder
+        on ranked.policy_no = latest_holder.policy_no
+    where ranked._row_rank = 1
+),
+
+final as (
+    select current_rows.*
+    from current_rows
+    inner join {{ ref('stg_core__customers') }} as customers
+        on current_rows.holder_id = customers.holder_id
+)
+
+select * from final

@@ -1,0 +1,19 @@
+with
+
+ranked as (
+    {{ latest_rows('relatives', ['relative_id']) }}
+),
+
+final as (
+    select
+        ranked.relative_id,
+        ranked.holder_id,
+        ranked.relation,
+        ranked._extract_date as extract_date
+    from ranked
+    inner join {{ ref('stg_core__customers') }} as customers
+        on ranked.holder_id = customers.holder_id
+    where ranked._row_rank = 1
+)
+
+select * from final

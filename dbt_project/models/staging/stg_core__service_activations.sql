@@ -1,0 +1,19 @@
+with
+
+ranked as (
+    {{ latest_rows('service_activations', ['holder_id', 'service_code']) }}
+),
+
+final as (
+    select
+        ranked.holder_id,
+        ranked.service_code,
+        ranked.activated_at,
+        ranked._extract_date as extract_date
+    from ranked
+    inner join {{ ref('stg_core__customers') }} as customers
+        on ranked.holder_id = customers.holder_id
+    where ranked._row_rank = 1
+)
+
+select * from final
