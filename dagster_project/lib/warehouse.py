@@ -59,6 +59,7 @@ def create_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
             encoding VARCHAR,
             manifest_sha256 VARCHAR,
             files INTEGER,
+            folder VARCHAR,
             rows_in BIGINT,
             rows_loaded BIGINT,
             rows_quarantined BIGINT,
@@ -78,6 +79,7 @@ def create_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
             rows_loaded BIGINT,
             rows_quarantined BIGINT,
             loaded_at TIMESTAMP,
+            problem VARCHAR,
             PRIMARY KEY (extract_date, file_name)
         )
         """

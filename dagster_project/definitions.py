@@ -1,0 +1,33 @@
+"""All Dagster definitions of vipwh: what `dagster dev` shows and what `vipwh build` runs."""
+
+from __future__ import annotations
+
+import dagster as dg
+from dagster_dbt import DbtCliResource
+
+from dagster_project import project
+from dagster_project.defs import ingest, transform
+from dagster_project.defs.resources import Warehouse
+
+BUILD_JOB = "vipwh_build"
+
+
+def make_definitions() -> dg.Definitions:
+    transform.dbt_project.prepare_if_dev()
+    dbt_assets = transform.build_dbt_assets()
+    build_job = dg.define_asset_job(BUILD_JOB, selection=dg.AssetSelection.all(),
+                                    executor_def=dg.in_process_executor,
+                                    description="Ingest new batches, build every dbt model and test.")
+    return dg.Definitions(
+        assets=[*ingest.assets, dbt_assets],
+        jobs=[build_job],
+        resources={
+            "warehouse": Warehouse(),
+            "dbt": DbtCliResource(project_dir=transform.dbt_project,
+                                  profiles_dir=str(transform.dbt_project.profiles_dir),
+                                  dbt_executable=project.dbt_executable()),
+        },
+    )
+
+
+defs = make_definitions()

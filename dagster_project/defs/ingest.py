@@ -1,0 +1,80 @@
+"""Ingestion assets: verify landing batches, load one raw table per extract file, publish the ledger."""
+
+
+from datetime import datetime
+
+import dagster as dg
+
+from dagster_project import project
+from dagster_project.defs.resources import Warehouse
+from dagster_project.lib import load
+from vipwh import progress
+from vipwh.contract import EXTRACT_FILES, ExtractFile
+
+GROUP = "ingest"
+LANDING_KEY = dg.AssetKey(["ingest", "landing_batches"])
+LEDGER_KEY = dg.AssetKey(["raw", "batches"])
+
+
+@dg.asset(key=LANDING_KEY, group_name=GROUP,
+          description="Verifies every complete landing batch not yet loaded (manifest, files, sha256): "
+                      "pending, or rejected whole with the reason.")
+def landing_batches(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+    with warehouse.connect() as con:
+        outcomes = load.register(con, warehouse.landing_dir(), datetime.now())
+        pending = [b.label for b in load.pending_batches(con)]
+    for outcome in outcomes:
+        context.log.error(outcome.message) if outcome.status == "rejected" else context.log.warning(outcome.message)
+    return dg.MaterializeResult(metadata={
+        "pending_batches": dg.MetadataValue.json(pending),
+        "rejected": dg.MetadataValue.json([o.message for o in outcomes if o.status == "rejected"]),
+    })
+
+
+def _raw_asset(extract: ExtractFile) -> dg.AssetsDefinition:
+    @dg.asset(key=dg.AssetKey(["raw", extract.table]), group_name=GROUP, deps=[LANDING_KEY],
+              description=f"Append-only history of {extract.name} rows of every loaded batch, typed; "
+                          "bad rows go to raw.quarantine with their reason.")
+    def _load(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+        results = []
+        with warehouse.connect() as con:
+            for batch in load.pending_batches(con):
+                result = load.load_file(con, batch, extract, project.id_salt(), datetime.now())
+                if result is None:
+                    continue
+                results.append(result)
+                progress.say(f"ingest: {result.extract_date} {extract.name}: {result.rows_loaded} loaded, "
+                             f"{result.rows_quarantined} quarantined")
+                if result.problem:
+                    context.log.error(f"batch {result.extract_date}: {result.problem}")
+        return dg.MaterializeResult(metadata={
+            "batches": len(results),
+            "rows_in_file": sum(r.rows_in_file for r in results),
+            "rows_loaded": sum(r.rows_loaded for r in results),
+            "rows_quarantined": sum(r.rows_quarantined for r in results),
+        })
+
+    return _load
+
+
+raw_assets = [_raw_asset(extract) for extract in EXTRACT_FILES]
+
+
+@dg.asset(key=LEDGER_KEY, group_name=GROUP, deps=[a.key for a in raw_assets],
+          description="Ledger of batches: a pending batch whose every file reconciles "
+                      "(rows in file = loaded + quarantined = manifest) becomes loaded, else it is wiped.")
+def batch_ledger(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+    with warehouse.connect() as con:
+        outcomes = load.finalize(con, datetime.now())
+        loaded_total = con.execute("select count(*) from raw.batches where status = 'loaded'").fetchone()[0]
+    for outcome in outcomes:
+        if outcome.status == "rejected":
+            context.log.error(outcome.message)
+    return dg.MaterializeResult(metadata={
+        "loaded_now": [o.extract_date for o in outcomes if o.status == "loaded"].__len__(),
+        "rejected_now": [o.extract_date for o in outcomes if o.status == "rejected"].__len__(),
+        "batches_loaded_total": loaded_total,
+    })
+
+
+assets = [landing_batches, *raw_assets, batch_ledger]

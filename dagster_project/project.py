@@ -1,0 +1,58 @@
+"""Paths and settings shared by the Dagster definitions. Settings are read when used, never at import."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+DBT_MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
+
+DEFAULT_WAREHOUSE = "data/warehouse.duckdb"
+DEFAULT_LANDING = "data/landing"
+# The demo salt; production sets VIPWH_ID_SALT (see docs/decisions.md, "national ID numbers").
+DEMO_ID_SALT = "vipwh-demo-salt-change-me"
+
+
+def warehouse_path() -> Path:
+    return Path(os.environ.get("VIPWH_WAREHOUSE", DEFAULT_WAREHOUSE)).resolve()
+
+
+def landing_path() -> Path:
+    return Path(os.environ.get("VIPWH_LANDING", DEFAULT_LANDING)).resolve()
+
+
+def as_of_date() -> str:
+    return os.environ.get("VIPWH_AS_OF", "")
+
+
+def id_salt() -> str:
+    return os.environ.get("VIPWH_ID_SALT", DEMO_ID_SALT)
+
+
+def dbt_executable() -> str:
+    """The dbt of this Python environment (the venv's bin/), else whatever is on PATH."""
+    beside = Path(sys.executable).with_name("dbt")
+    return str(beside) if beside.exists() else "dbt"
+
+
+def _dbt_sources() -> list[Path]:
+    patterns = ("*.sql", "*.yml", "*.yaml", "*.csv")
+    return [path for pattern in patterns for path in DBT_PROJECT_DIR.rglob(pattern)
+            if "target" not in path.parts and "dbt_packages" not in path.parts]
+
+
+def ensure_dbt_manifest(force: bool = False) -> Path:
+    """Parse the dbt project when its manifest is missing or older than any project file."""
+    if not force and DBT_MANIFEST.exists():
+        built = DBT_MANIFEST.stat().st_mtime
+        if all(path.stat().st_mtime <= built for path in _dbt_sources()):
+            return DBT_MANIFEST
+    subprocess.run(
+        [dbt_executable(), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(REPO_ROOT)],
+        check=True, cwd=REPO_ROOT,
+    )
+    return DBT_MANIFEST

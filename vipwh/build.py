@@ -1,0 +1,126 @@
+"""`vipwh build`: run the Dagster build job in-process and print what it did."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections import defaultdict
+from datetime import date, datetime
+from pathlib import Path
+
+EXIT_OK = 0
+EXIT_BUILD_FAILED = 1
+EXIT_BATCH_REJECTED = 3
+
+STAGES = (("ingest", ("ingest__", "raw__")), ("transform", ("vipwh_dbt",)), ("checks", ("quality__",)))
+
+
+def _stage_of(step_key: str) -> str:
+    for stage, prefixes in STAGES:
+        if step_key.startswith(prefixes):
+            return stage
+    return "other"
+
+
+def configure_environment(landing: Path, warehouse: Path, as_of: date | None, quiet: bool = True) -> None:
+    """The settings every part of the job reads (Dagster assets and the dbt profile alike)."""
+    os.environ["VIPWH_LANDING"] = str(landing.resolve())
+    os.environ["VIPWH_WAREHOUSE"] = str(warehouse.resolve())
+    os.environ["VIPWH_AS_OF"] = as_of.isoformat() if as_of else ""
+    os.environ["VIPWH_PROGRESS"] = "" if quiet else "1"
+
+
+def execute_build_job(log_file: Path | None = None):
+    """Run the job of `dagster_project.definitions` in-process; returns (result, event log entries).
+
+    What dbt prints goes to ``log_file`` (when given) instead of standard output.
+    """
+    import contextlib
+
+    import dagster as dg
+
+    from dagster_project.project import ensure_dbt_manifest
+
+    ensure_dbt_manifest()
+    from dagster_project.definitions import BUILD_JOB, defs
+
+    job = defs.resolve_job_def(BUILD_JOB)
+    with contextlib.ExitStack() as stack:
+        if log_file is not None:
+            log_file.parent.mkdir(parents=True, exist_ok=True)
+            stack.enter_context(contextlib.redirect_stdout(stack.enter_context(log_file.open("w"))))
+        instance = stack.enter_context(dg.DagsterInstance.ephemeral())
+        result = job.execute_in_process(
+            instance=instance, raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
+        )
+        logs = instance.all_logs(result.run_id)
+    return result, logs
+
+
+def run_build(landing: Path, warehouse: Path, as_of: date | None = None, quiet: bool = False) -> int:
+    import duckdb
+
+    if not landing.exists():
+        print(f"vipwh build: landing folder {landing} does not exist", file=sys.stderr)
+        return EXIT_BUILD_FAILED
+    configure_environment(landing, warehouse, as_of, quiet)
+    started = datetime.now()
+    log_file = warehouse.resolve().parent / "logs" / f"build-{started:%Y%m%d-%H%M%S}.log"
+    result, logs = execute_build_job(log_file)
+
+    stage_seconds: dict[str, float] = defaultdict(float)
+    step_start: dict[str, float] = {}
+    for entry in logs:
+        event = entry.dagster_event
+        if event is None or not event.step_key:
+            continue
+        if event.event_type_value == "STEP_START":
+            step_start[event.step_key] = entry.timestamp
+        elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE") and event.step_key in step_start:
+            stage_seconds[_stage_of(event.step_key)] += entry.timestamp - step_start[event.step_key]
+
+    checks = result.get_asset_check_evaluations()
+    failed_checks = [c for c in checks if not c.passed]
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        files = con.execute(
+            """select file_name, count(*), sum(rows_in_file), sum(rows_loaded), sum(rows_quarantined)
+               from raw.batch_files where loaded_at >= ? group by file_name order by file_name""",
+            [started],
+        ).fetchall()
+        loaded_now = [str(r[0]) for r in con.execute(
+            "select extract_date from raw.batches where status = 'loaded' and loaded_at >= ? order by 1",
+            [started]).fetchall()]
+        rejected = con.execute(
+            """select extract_date, coalesce(file_name, ''), message from raw.batch_rejections
+               where rejected_at >= ? order by 1, 2""", [started]).fetchall()
+        total_loaded = con.execute("select count(*) from raw.batches where status = 'loaded'").fetchone()[0]
+
+    print(f"vipwh build: warehouse {warehouse}")
+    print(f"  batches loaded now: {len(loaded_now)}"
+          + (f" ({loaded_now[0]} … {loaded_now[-1]})" if loaded_now else "")
+          + f"; loaded in all: {total_loaded}")
+    if files:
+        print(f"  {'file':<26} {'batches':>7} {'rows in':>12} {'loaded':>12} {'quarantined':>12}")
+        for name, n_batches, rows_in, rows_loaded, rows_quarantined in files:
+            print(f"  {name:<26} {n_batches:>7} {rows_in:>12,} {rows_loaded:>12,} {rows_quarantined:>12,}")
+    for extract_date, _file_name, message in rejected:
+        print(f"  REJECTED batch {extract_date}: {message}", file=sys.stderr)
+    print(f"  checks: {len(checks)} run, {len(checks) - len(failed_checks)} passed, {len(failed_checks)} failed")
+    for check in failed_checks[:20]:
+        print(f"    FAILED {check.asset_key.to_user_string()} · {check.check_name}", file=sys.stderr)
+    print("  time: " + ", ".join(f"{stage} {seconds:.1f}s" for stage, seconds in stage_seconds.items()))
+    print(f"  dbt log: {log_file}")
+
+    if not result.success:
+        for failure in result.get_step_failure_events():
+            error = failure.step_failure_data.error
+            message = error.message.strip() if error else "unknown error"
+            print(f"vipwh build: step {failure.step_key} failed: {message}", file=sys.stderr)
+        tail = log_file.read_text(encoding="utf-8", errors="replace").splitlines()[-15:]
+        print("  last lines of the dbt log:\n    " + "\n    ".join(tail), file=sys.stderr)
+        return EXIT_BUILD_FAILED
+    if rejected:
+        return EXIT_BATCH_REJECTED
+    return EXIT_OK
