@@ -42,7 +42,8 @@ BAD_ROWS = [
      "unparsable date birth_date '1990-02-30'"),
     ("policies.csv", {**POLICY, "policy_no": "P7", "payment_mode": "weekly"}, "unknown payment_mode 'weekly'"),
     ("policies.csv", {**POLICY, "policy_no": "P8", "modal_premium": "-100.00"}, "negative premium '-100.00'"),
-    ("policies.csv", {**POLICY, "policy_no": "P9", "modal_premium": "12,3a"}, "unparsable number modal_premium '12,3a'"),
+    ("policies.csv", {**POLICY, "policy_no": "P9", "modal_premium": "12,3a"},
+     "unparsable number modal_premium '12,3a'"),
     ("policies.csv", {**POLICY, "policy_no": "P10", "effective_date": "20240101x"},
      "unparsable date effective_date '20240101x'"),
     ("policies.csv", {**POLICY, "policy_no": "P11", "is_group": "maybe"}, "unknown is_group 'maybe'"),
@@ -238,7 +239,8 @@ def _staging_state(warehouse: Path) -> dict[str, list[tuple]]:
 def test_loading_out_of_order_gives_the_same_staging(tmp_path: Path):
     book = _three_batches(tmp_path / "book")
     states = []
-    for name, order in (("in_order", book), ("reversed", list(reversed(book))), ("middle_last", [book[0], book[2], book[1]])):
+    orders = (("in_order", book), ("reversed", list(reversed(book))), ("middle_last", [book[0], book[2], book[1]]))
+    for name, order in orders:
         landing, warehouse = tmp_path / name / "landing", tmp_path / name / "wh.duckdb"
         for batch in order:  # batches arrive one by one, each followed by an ingest
             shutil.copytree(batch, landing / batch.name)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from collections import defaultdict
 from datetime import date, datetime
 from pathlib import Path
@@ -58,9 +59,21 @@ def execute_build_job(log_file: Path | None = None):
     return result, logs
 
 
-def run_build(landing: Path, warehouse: Path, as_of: date | None = None, quiet: bool = False) -> int:
+def _connect_when_free(warehouse: Path, seconds: float = 30.0):
+    """A read-only connection, waiting while a dbt process that was stopped still holds the file."""
     import duckdb
 
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return duckdb.connect(str(warehouse), read_only=True)
+        except duckdb.IOException:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
+def run_build(landing: Path, warehouse: Path, as_of: date | None = None, quiet: bool = False) -> int:
     if not landing.exists():
         print(f"vipwh build: landing folder {landing} does not exist", file=sys.stderr)
         return EXIT_BUILD_FAILED
@@ -83,7 +96,7 @@ def run_build(landing: Path, warehouse: Path, as_of: date | None = None, quiet: 
     checks = result.get_asset_check_evaluations()
     failed_checks = [c for c in checks if not c.passed]
 
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with _connect_when_free(warehouse) as con:
         files = con.execute(
             """select file_name, count(*), sum(rows_in_file), sum(rows_loaded), sum(rows_quarantined)
                from raw.batch_files where loaded_at >= ? group by file_name order by file_name""",

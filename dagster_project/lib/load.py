@@ -215,7 +215,7 @@ def finalize(con: duckdb.DuckDBPyConnection, now: datetime) -> list[BatchOutcome
             ).fetchall()
         }
         problems = []
-        for name, spec in batch.files.items():
+        for name in batch.files:
             if name not in files:
                 problems.append(f"{name} was not loaded")
                 continue

@@ -1,0 +1,45 @@
+# vipwh — two commands on a fresh machine:  `make demo`  and  `make test`.
+# Each creates the virtual environment (.venv) when missing.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+DEMO_HOLDERS ?= 20000
+DEMO_SEED    ?= 42
+DEMO_BATCHES ?= 5
+LANDING      ?= data/landing
+WAREHOUSE    ?= data/warehouse.duckdb
+
+.PHONY: demo test lint bench dev clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+## demo: generate the demo book (20 000 holders, fixed seed) and build the warehouse from it
+demo: $(STAMP)
+	$(BIN)/vipwh generate --out $(LANDING) --holders $(DEMO_HOLDERS) --seed $(DEMO_SEED) --batches $(DEMO_BATCHES)
+	$(BIN)/vipwh build --landing $(LANDING) --warehouse $(WAREHOUSE)
+
+## test: lint, then every test
+test: $(STAMP) lint
+	$(BIN)/pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check vipwh dagster_project tests
+
+## bench: time each stage for 100 000 holders (HOLDERS=1000000 for the large book)
+HOLDERS ?= 100000
+bench: $(STAMP)
+	$(BIN)/vipwh bench --holders $(HOLDERS) --report docs/benchmarks.md
+
+## dev: the Dagster UI on the demo warehouse
+dev: $(STAMP)
+	VIPWH_LANDING=$(LANDING) VIPWH_WAREHOUSE=$(WAREHOUSE) $(BIN)/dagster dev -m dagster_project.definitions
+
+clean:
+	rm -rf data/landing data/*.duckdb data/logs dbt_project/target dbt_project/logs .dagster_home
