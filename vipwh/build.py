@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -73,7 +74,8 @@ def _connect_when_free(warehouse: Path, seconds: float = 30.0):
             time.sleep(0.5)
 
 
-def run_build(landing: Path, warehouse: Path, as_of: date | None = None, quiet: bool = False) -> int:
+def run_build(landing: Path, warehouse: Path, as_of: date | None = None, quiet: bool = False,
+              summary_json: Path | None = None) -> int:
     if not landing.exists():
         print(f"vipwh build: landing folder {landing} does not exist", file=sys.stderr)
         return EXIT_BUILD_FAILED
@@ -125,6 +127,14 @@ def run_build(landing: Path, warehouse: Path, as_of: date | None = None, quiet: 
         print(f"    FAILED {check.asset_key.to_user_string()} · {check.check_name}", file=sys.stderr)
     print("  time: " + ", ".join(f"{stage} {seconds:.1f}s" for stage, seconds in stage_seconds.items()))
     print(f"  dbt log: {log_file}")
+    if summary_json is not None:
+        summary_json.write_text(json.dumps({
+            "success": result.success, "stage_seconds": stage_seconds,
+            "files": {name: {"batches": b, "rows_in": i, "loaded": lo, "quarantined": q}
+                      for name, b, i, lo, q in files},
+            "checks_run": len(checks), "checks_failed": len(failed_checks),
+            "batches_loaded": len(loaded_now), "batches_rejected": len(rejected),
+        }, indent=1))
 
     if not result.success:
         for failure in result.get_step_failure_events():

@@ -44,7 +44,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     from vipwh.build import run_build
 
     return run_build(landing=Path(args.landing), warehouse=Path(args.warehouse), as_of=args.as_of,
-                     quiet=args.quiet)
+                     quiet=args.quiet, summary_json=Path(args.summary_json) if args.summary_json else None)
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -74,6 +74,7 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("--warehouse", default=os.environ.get("VIPWH_WAREHOUSE", "data/warehouse.duckdb"))
     build.add_argument("--as-of", type=_date, help="valuation date (default: latest extract date loaded)")
     build.add_argument("--quiet", action="store_true", help="no progress lines")
+    build.add_argument("--summary-json", help="also write the build summary as JSON to this file")
     build.set_defaults(func=cmd_build)
 
     bench = sub.add_parser("bench", help="time each stage on a generated book (wall time, peak memory)")

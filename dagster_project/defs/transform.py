@@ -2,6 +2,7 @@
 
 
 import json
+import shutil
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,6 +15,15 @@ from vipwh import progress
 
 class DbtBuildFailed(Exception):
     """dbt build reported errors or failing tests of severity error."""
+
+
+def _keep_run_results(invocation) -> None:
+    """Copy dbt's run_results.json beside the warehouse (logs/dbt_run_results.json) for the benchmark."""
+    source = invocation.target_path / "run_results.json"
+    if source.exists():
+        logs = project.warehouse_path().parent / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, logs / "dbt_run_results.json")
 
 
 def _failures(invocation) -> str:
@@ -56,6 +66,7 @@ def build_dbt_assets() -> dg.AssetsDefinition:
             elif isinstance(event, dg.AssetCheckResult) and not event.passed:
                 progress.say(f"dbt: check {event.check_name} FAILED on {'/'.join(event.asset_key.path)}")
             yield event
+        _keep_run_results(invocation)
         if not invocation.is_successful():
             raise DbtBuildFailed(_failures(invocation))
 

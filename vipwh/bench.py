@@ -1,0 +1,91 @@
+"""`vipwh bench`: generate a book and time each stage (wall seconds, peak memory), as a small table.
+
+Each stage runs as its own process so its peak resident memory is its own (``os.wait4``). Stage times
+inside the build come from the Dagster event log (ingest, transform, checks); dbt model times from
+dbt's run_results.json, grouped by model folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+
+def _run(cmd: list[str]) -> tuple[float, float, int]:
+    """Wall seconds, peak RSS in MiB, exit status of one command."""
+    started = time.monotonic()
+    proc = subprocess.Popen(cmd)
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return time.monotonic() - started, usage.ru_maxrss / 1024, proc.returncode
+
+
+def _model_times(run_results: Path) -> dict[str, float]:
+    if not run_results.exists():
+        return {}
+    totals: dict[str, float] = {}
+    for result in json.loads(run_results.read_text())["results"]:
+        unique_id = result["unique_id"]
+        kind = unique_id.split(".")[0]
+        if kind != "model":
+            totals["dbt tests" if kind == "test" else f"dbt {kind}s"] = (
+                totals.get("dbt tests" if kind == "test" else f"dbt {kind}s", 0.0) + result["execution_time"])
+            continue
+        totals[f"model {unique_id.split('.')[-1]}"] = result["execution_time"]
+    return totals
+
+
+def run_bench(holders: int, seed: int, batches: int, workdir: Path, report: Path | None) -> int:
+    vipwh = [sys.executable, "-m", "vipwh.cli"]
+    root = workdir / f"holders-{holders}"
+    if root.exists():
+        shutil.rmtree(root)
+    landing, warehouse, summary = root / "landing", root / "warehouse.duckdb", root / "build-summary.json"
+    rows: list[tuple[str, str, str]] = []
+
+    seconds, rss, code = _run([*vipwh, "generate", "--out", str(landing), "--holders", str(holders),
+                               "--seed", str(seed), "--batches", str(batches)])
+    if code:
+        return code
+    size = sum(p.stat().st_size for p in landing.rglob("*.csv")) / 2**20
+    rows.append(("generate", f"{seconds:.1f}", f"{rss:,.0f}"))
+
+    seconds, rss, code = _run([*vipwh, "build", "--landing", str(landing), "--warehouse", str(warehouse),
+                               "--quiet", "--summary-json", str(summary)])
+    built = json.loads(summary.read_text()) if summary.exists() else {}
+    for stage, stage_seconds in built.get("stage_seconds", {}).items():
+        rows.append((f"build · {stage}", f"{stage_seconds:.1f}", ""))
+    rows.append(("build (whole process)", f"{seconds:.1f}", f"{rss:,.0f}"))
+    model_times = _model_times(root / "logs" / "dbt_run_results.json")
+    slowest = sorted(model_times.items(), key=lambda item: -item[1])[:12]
+
+    input_rows = sum(f["rows_in"] for f in built.get("files", {}).values())
+    lines = [
+        f"### {holders:,} holders, {batches} batch(es), seed {seed} — {datetime.now():%Y-%m-%d %H:%M}",
+        "",
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}. "
+        f"Input: {input_rows:,} rows, {size:,.0f} MiB of CSV. Build exit status {code}.",
+        "",
+        "| stage | seconds | peak RSS (MiB) |",
+        "|---|---:|---:|",
+        *[f"| {stage} | {secs} | {mem} |" for stage, secs, mem in rows],
+        "",
+        "| slowest dbt nodes | seconds |",
+        "|---|---:|",
+        *[f"| {name} | {secs:.2f} |" for name, secs in slowest],
+        "",
+    ]
+    text = "\n".join(lines)
+    print(text)
+    if report is not None:
+        report.parent.mkdir(parents=True, exist_ok=True)
+        with report.open("a", encoding="utf-8") as fh:
+            fh.write(text + "\n")
+    return code
