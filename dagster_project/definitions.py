@@ -6,7 +6,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource
 
 from dagster_project import project
-from dagster_project.defs import ingest, transform
+from dagster_project.defs import ingest, publish, transform
 from dagster_project.defs.resources import Warehouse
 
 BUILD_JOB = "vipwh_build"
@@ -15,11 +15,13 @@ BUILD_JOB = "vipwh_build"
 def make_definitions() -> dg.Definitions:
     transform.dbt_project.prepare_if_dev()
     dbt_assets = transform.build_dbt_assets()
+    mart_keys = [key for key in dbt_assets.keys if key.path[0] in ("marts", "rules")]
+    snapshot = publish.build_publish_asset(mart_keys)
     build_job = dg.define_asset_job(BUILD_JOB, selection=dg.AssetSelection.all(),
                                     executor_def=dg.in_process_executor,
                                     description="Ingest new batches, build every dbt model and test.")
     return dg.Definitions(
-        assets=[*ingest.assets, dbt_assets],
+        assets=[*ingest.assets, dbt_assets, snapshot],
         jobs=[build_job],
         resources={
             "warehouse": Warehouse(),

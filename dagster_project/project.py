@@ -51,8 +51,14 @@ def ensure_dbt_manifest(force: bool = False) -> Path:
         built = DBT_MANIFEST.stat().st_mtime
         if all(path.stat().st_mtime <= built for path in _dbt_sources()):
             return DBT_MANIFEST
-    subprocess.run(
+    parsed = subprocess.run(
         [dbt_executable(), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(REPO_ROOT)],
-        check=True, cwd=REPO_ROOT,
+        cwd=REPO_ROOT, capture_output=True, text=True,
     )
+    if parsed.returncode != 0:
+        raise DbtParseError("the dbt project does not parse:\n" + (parsed.stdout + parsed.stderr).strip())
     return DBT_MANIFEST
+
+
+class DbtParseError(RuntimeError):
+    """`dbt parse` failed: the project has an error (message from dbt)."""

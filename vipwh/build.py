@@ -80,6 +80,13 @@ def run_build(landing: Path, warehouse: Path, as_of: date | None = None, quiet: 
         print(f"vipwh build: landing folder {landing} does not exist", file=sys.stderr)
         return EXIT_BUILD_FAILED
     configure_environment(landing, warehouse, as_of, quiet)
+    from dagster_project.project import DbtParseError, ensure_dbt_manifest
+
+    try:
+        ensure_dbt_manifest()
+    except DbtParseError as exc:
+        print(f"vipwh build: {exc}", file=sys.stderr)
+        return EXIT_BUILD_FAILED
     started = datetime.now()
     log_file = warehouse.resolve().parent / "logs" / f"build-{started:%Y%m%d-%H%M%S}.log"
     result, logs = execute_build_job(log_file)

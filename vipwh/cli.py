@@ -47,6 +47,33 @@ def cmd_build(args: argparse.Namespace) -> int:
                      quiet=args.quiet, summary_json=Path(args.summary_json) if args.summary_json else None)
 
 
+def cmd_sql(args: argparse.Namespace) -> int:
+    from dagster_project.lib.publish import connect_snapshot
+
+    try:
+        con = connect_snapshot(Path(args.warehouse))
+    except FileNotFoundError as exc:
+        print(f"vipwh sql: {exc}", file=sys.stderr)
+        return 2
+    with con:
+        try:
+            relation = con.sql(args.query)
+        except Exception as exc:  # noqa: BLE001 - any SQL error is reported to the analyst as is
+            print(f"vipwh sql: {exc}", file=sys.stderr)
+            return 2
+        if relation is None:
+            return EXIT_OK
+        frame = relation.pl()
+    if args.csv:
+        sys.stdout.write(frame.write_csv())
+    else:
+        import polars as pl
+
+        with pl.Config(tbl_rows=args.max_rows, tbl_cols=-1, fmt_str_lengths=60, tbl_width_chars=200):
+            print(frame)
+    return EXIT_OK
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from vipwh.bench import run_bench
 
@@ -76,6 +103,13 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("--quiet", action="store_true", help="no progress lines")
     build.add_argument("--summary-json", help="also write the build summary as JSON to this file")
     build.set_defaults(func=cmd_build)
+
+    sql = sub.add_parser("sql", help="query the latest published snapshot of a warehouse (read-only)")
+    sql.add_argument("query", help="SQL, e.g. \"select tier_code, count(*) from marts.dim_member group by 1\"")
+    sql.add_argument("--warehouse", default=os.environ.get("VIPWH_WAREHOUSE", "data/warehouse.duckdb"))
+    sql.add_argument("--csv", action="store_true", help="print CSV instead of a table")
+    sql.add_argument("--max-rows", type=int, default=50, help="rows shown in table mode (CSV prints all)")
+    sql.set_defaults(func=cmd_sql)
 
     bench = sub.add_parser("bench", help="time each stage on a generated book (wall time, peak memory)")
     bench.add_argument("--holders", type=int, default=100_000)
