@@ -14,7 +14,8 @@ EXIT_OK = 0
 EXIT_BUILD_FAILED = 1
 EXIT_BATCH_REJECTED = 3
 
-STAGES = (("ingest", ("ingest__", "raw__")), ("transform", ("vipwh_dbt",)), ("checks", ("quality__",)))
+STAGES = (("ingest", ("ingest__", "raw__")), ("transform", ("vipwh_dbt",)), ("checks", ("quality__",)),
+          ("publish", ("publish__",)))
 
 
 def _stage_of(step_key: str) -> str:
