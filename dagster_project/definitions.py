@@ -6,10 +6,10 @@ import dagster as dg
 from dagster_dbt import DbtCliResource
 
 from dagster_project import project
-from dagster_project.defs import ingest, publish, transform
+from dagster_project.defs import automation, ingest, publish, transform
 from dagster_project.defs.resources import Warehouse
 
-BUILD_JOB = "vipwh_build"
+BUILD_JOB = automation.BUILD_JOB
 
 
 def make_definitions() -> dg.Definitions:
@@ -23,6 +23,8 @@ def make_definitions() -> dg.Definitions:
     return dg.Definitions(
         assets=[*ingest.assets, dbt_assets, snapshot],
         jobs=[build_job],
+        schedules=[automation.daily_build],
+        sensors=[automation.new_batch_sensor],
         resources={
             "warehouse": Warehouse(),
             "dbt": DbtCliResource(project_dir=transform.dbt_project,

@@ -50,3 +50,18 @@ def test_vipwh_build_reports_a_rejected_batch(tmp_path: Path, capsys):
     assert main(["build", "--landing", str(landing), "--warehouse", str(warehouse), "--quiet"]) == 3
     err = capsys.readouterr().err
     assert "REJECTED batch 2026-01-05: customers.csv: sha256 is" in err
+
+
+def test_sensor_requests_a_build_once_per_new_complete_batch(tmp_path: Path, monkeypatch):
+    from dagster_project.defs.automation import new_batch_sensor
+
+    monkeypatch.setenv("VIPWH_LANDING", str(tmp_path / "landing"))
+    assert isinstance(new_batch_sensor(dg.build_sensor_context()), dg.SkipReason)
+    folder = write_batch(tmp_path / "landing", "2026-01-05", {"customers.csv": [dict(holder_id="H1")]})
+    (folder / "_manifest.json").rename(folder / "manifest.later")  # not complete yet
+    assert isinstance(new_batch_sensor(dg.build_sensor_context()), dg.SkipReason)
+    (folder / "manifest.later").rename(folder / "_manifest.json")
+    context = dg.build_sensor_context()
+    request = new_batch_sensor(context)
+    assert isinstance(request, dg.RunRequest) and request.run_key.startswith("2026-01-05:")
+    assert isinstance(new_batch_sensor(dg.build_sensor_context(cursor=context.cursor)), dg.SkipReason)
