@@ -1,0 +1,24 @@
+-- The entitlement matrix: one row per rulebook × service × tier × variant (variant null = any variant).
+-- A tier with no entitlement to a service has no row.
+with
+
+entitlements as (
+    select * from {{ ref('entitlements') }}
+),
+
+final as (
+    select
+        rulebook_id || '|' || service_code || '|' || tier_code || '|' || coalesce(variant, '*')
+            as entitlement_id,
+        rulebook_id,
+        service_code,
+        tier_code,
+        variant,
+        quota_kind,
+        quota,
+        quota_group,
+        coalesce(quota_group, service_code || ':' || coalesce(variant, '*')) as quota_pool
+    from entitlements
+)
+
+select * from final
