@@ -1,0 +1,30 @@
+{#-
+  Maximal status intervals of constant `flag_column` per `partition_by`, from contiguous status intervals
+  (valid_from, valid_to, txn_type = the event that opened the interval), with the event that opened each
+  island (start_txn_type) and the event that closed it (end_txn_type, the next island's opening event).
+-#}
+{% macro rating_status_islands(intervals, partition_by, flag_column) -%}
+select
+    {%- for col in partition_by %}
+    {{ col }},
+    {%- endfor %}
+    {{ flag_column }},
+    valid_from,
+    valid_to,
+    txn_type as start_txn_type,
+    lead(txn_type) over (partition by {{ partition_by | join(', ') }} order by valid_from) as end_txn_type
+from (
+    {{ collapse_intervals(intervals, partition_by, [flag_column], ['txn_type']) }}
+) as islands
+{%- endmacro %}
+
+{#- Coverages voided by an applied event (free-look cancellation), with the status it left them in. -#}
+{% macro rating_voided_coverages(status_timeline) -%}
+select
+    coverage_id,
+    min(status) as voided_status
+from {{ status_timeline }}
+where is_applied
+    and voids_coverage
+group by coverage_id
+{%- endmacro %}

@@ -1,0 +1,161 @@
+{#-
+  Coverage status timeline (RULES §3) from status events, as one query over two relations (model or CTE
+  names): `coverages` (coverage_id, policy_no, coverage_no, effective_date) and `status_events` (rows of
+  int_rating__status_events). `event_date_column` is the column an event takes effect on: effective_date,
+  or known_date for the tier "as recorded". Events after the as-of date are ignored.
+
+  Events apply in order of date, recorded_at, status_event_id. The first final event (surrender,
+  termination, free-look cancellation) ends the timeline: later events are ignored. An event that requires
+  a status before it (reinstate requires lapsed) applies only when the event before it left that status.
+
+  One row per event (applied or ignored) plus an `initial` row per coverage (in force from its effective
+  date); applied and initial rows carry the status interval [valid_from, valid_to) they open (valid_to
+  null = still so; an interval may be empty when several events fall on one day).
+-#}
+{% macro rating_status_timeline(coverages, status_events, event_date_column) -%}
+with
+
+dated_events as (
+    select
+        status_events.status_event_id,
+        status_events.coverage_id,
+        status_events.txn_id,
+        status_events.txn_type,
+        status_events.event_source,
+        status_events.status_after,
+        status_events.is_final,
+        status_events.voids_coverage,
+        status_events.requires_status_before,
+        status_events.is_in_force_after,
+        status_events.recorded_at,
+        status_events.{{ event_date_column }} as event_date
+    from {{ status_events }} as status_events
+    where status_events.{{ event_date_column }} <= {{ as_of_date() }}
+),
+
+sequenced as (
+    select
+        dated_events.*,
+        row_number() over (
+            partition by coverage_id
+            order by event_date, recorded_at, status_event_id
+        ) as event_seq,
+        lag(status_after) over (
+            partition by coverage_id
+            order by event_date, recorded_at, status_event_id
+        ) as previous_status_after
+    from dated_events
+),
+
+first_finals as (
+    select
+        coverage_id,
+        min(event_seq) as final_event_seq
+    from sequenced
+    where is_final
+    group by coverage_id
+),
+
+judged as (
+    select
+        sequenced.*,
+        case
+            when sequenced.event_seq > first_finals.final_event_seq then 'after_final_status'
+            when sequenced.requires_status_before is not null
+                and (
+                    sequenced.previous_status_after is null
+                    or sequenced.previous_status_after <> sequenced.requires_status_before
+                )
+                then 'requires_status_' || sequenced.requires_status_before
+        end as ignored_reason
+    from sequenced
+    left join first_finals
+        on sequenced.coverage_id = first_finals.coverage_id
+),
+
+applied as (
+    select
+        judged.*,
+        lead(event_date) over (partition by coverage_id order by event_seq) as next_event_date
+    from judged
+    where ignored_reason is null
+),
+
+first_applied as (
+    select
+        coverage_id,
+        min(event_date) as first_event_date
+    from applied
+    group by coverage_id
+),
+
+timeline as (
+    select
+        coverages.coverage_id,
+        0 as event_seq,
+        cast(null as {{ dbt.type_string() }}) as status_event_id,
+        cast(null as {{ dbt.type_string() }}) as txn_id,
+        'initial' as txn_type,
+        'initial' as event_source,
+        coverages.effective_date as event_date,
+        cast(null as timestamp) as recorded_at,
+        true as is_applied,
+        cast(null as {{ dbt.type_string() }}) as ignored_reason,
+        'in_force' as status,
+        true as is_in_force,
+        false as voids_coverage,
+        coverages.effective_date as valid_from,
+        first_applied.first_event_date as valid_to
+    from {{ coverages }} as coverages
+    left join first_applied
+        on coverages.coverage_id = first_applied.coverage_id
+
+    union all
+
+    select
+        judged.coverage_id,
+        judged.event_seq,
+        judged.status_event_id,
+        judged.txn_id,
+        judged.txn_type,
+        judged.event_source,
+        judged.event_date,
+        judged.recorded_at,
+        judged.ignored_reason is null as is_applied,
+        judged.ignored_reason,
+        judged.status_after as status,
+        judged.is_in_force_after as is_in_force,
+        judged.voids_coverage,
+        applied.event_date as valid_from,
+        applied.next_event_date as valid_to
+    from judged
+    left join applied
+        on judged.coverage_id = applied.coverage_id
+        and judged.event_seq = applied.event_seq
+)
+
+select
+    timeline.coverage_id || '/' || cast(timeline.event_seq as {{ dbt.type_string() }}) as timeline_row_id,
+    timeline.coverage_id,
+    coverages.holder_id,
+    coverages.policy_no,
+    coverages.coverage_no,
+    timeline.event_seq,
+    timeline.status_event_id,
+    timeline.txn_id,
+    timeline.txn_type,
+    timeline.event_source,
+    timeline.event_date,
+    timeline.recorded_at,
+    timeline.is_applied,
+    timeline.ignored_reason,
+    timeline.status,
+    timeline.is_in_force,
+    timeline.voids_coverage,
+    timeline.valid_from,
+    timeline.valid_to,
+    timeline.is_applied and (timeline.valid_to is null or timeline.valid_to > timeline.valid_from) as is_nonempty_interval
+from timeline
+inner join {{ coverages }} as coverages
+    on timeline.coverage_id = coverages.coverage_id
+{%- endmacro %}

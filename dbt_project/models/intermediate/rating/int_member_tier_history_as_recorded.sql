@@ -1,0 +1,58 @@
+-- Tier history "as known when it happened": the same computation as fct_member_tier_history, except that
+-- each status event takes effect at max(effective_date, date(recorded_at)), so a back-dated surrender
+-- recorded late changes the tier from the day it was recorded. One query over the same macros.
+with
+
+coverages as (
+    select * from {{ ref('int_rating__coverages') }}
+),
+
+status_events as (
+    select * from {{ ref('int_rating__status_events') }}
+),
+
+coverage_rulings as (
+    select * from {{ ref('int_rating__coverage_rulings') }}
+),
+
+coverage_premiums as (
+    select * from {{ ref('int_rating__coverage_premiums') }}
+),
+
+top_ups as (
+    select * from {{ ref('int_rating__top_ups') }}
+),
+
+rating_exclusions as (
+    select * from {{ ref('int_rules__rating_exclusions') }}
+),
+
+rulebooks as (
+    select * from {{ ref('int_rules__rulebooks') }}
+),
+
+tier_thresholds as (
+    select * from {{ ref('int_rules__tier_thresholds') }}
+),
+
+status_timeline as (
+    {{ rating_status_timeline('coverages', 'status_events', event_date_column='known_date') }}
+),
+
+slices as (
+    {{ rating_slices('coverage_rulings', 'coverage_premiums', 'top_ups', 'status_timeline', 'rating_exclusions') }}
+),
+
+memberships as (
+    {{ rating_memberships('coverage_rulings', 'status_timeline') }}
+),
+
+states as (
+    {{ member_rating_states('slices', 'memberships', 'rulebooks', 'tier_thresholds', cutoff_date=as_of_date()) }}
+),
+
+final as (
+    {{ member_tier_history('states') }}
+)
+
+select * from final

@@ -1,0 +1,105 @@
+-- One row per coverage and premium version [valid_from, valid_to): before the coverage's first premium
+-- transaction its premium is policies.csv's modal_premium (valid_from null); from each new_business /
+-- add_coverage / reduce_coverage on, the transaction's modal_premium_after (the latest recorded wins on one day).
+with
+
+coverages as (
+    select * from {{ ref('int_rating__coverages') }}
+),
+
+transactions as (
+    select * from {{ ref('stg_core__policy_transactions') }}
+),
+
+txn_types as (
+    select * from {{ ref('int_rules__txn_types') }}
+),
+
+premium_transactions as (
+    select
+        transactions.txn_id,
+        transactions.policy_no,
+        coalesce(transactions.coverage_no, 0) as coverage_no,
+        transactions.txn_type,
+        transactions.effective_date,
+        transactions.modal_premium_after,
+        row_number() over (
+            partition by transactions.policy_no, coalesce(transactions.coverage_no, 0), transactions.effective_date
+            order by transactions.recorded_at desc, transactions.txn_id desc
+        ) as same_day_rank
+    from transactions
+    inner join txn_types
+        on transactions.txn_type = txn_types.txn_type
+    where txn_types.txn_class = 'premium'
+        and transactions.modal_premium_after is not null
+        and transactions.effective_date <= {{ as_of_date() }}
+),
+
+premium_changes as (
+    select
+        coverages.coverage_id,
+        premium_transactions.txn_id,
+        premium_transactions.txn_type,
+        premium_transactions.effective_date,
+        premium_transactions.modal_premium_after
+    from premium_transactions
+    inner join coverages
+        on premium_transactions.policy_no = coverages.policy_no
+        and premium_transactions.coverage_no = coverages.coverage_no
+    where premium_transactions.same_day_rank = 1
+),
+
+first_changes as (
+    select
+        coverage_id,
+        min(effective_date) as first_change_date
+    from premium_changes
+    group by coverage_id
+),
+
+versions as (
+    select
+        coverages.coverage_id,
+        cast(null as date) as valid_from,
+        first_changes.first_change_date as valid_to,
+        coverages.modal_premium,
+        cast(null as {{ dbt.type_string() }}) as change_txn_id,
+        cast(null as {{ dbt.type_string() }}) as change_txn_type
+    from coverages
+    left join first_changes
+        on coverages.coverage_id = first_changes.coverage_id
+
+    union all
+
+    select
+        coverage_id,
+        effective_date as valid_from,
+        lead(effective_date) over (partition by coverage_id order by effective_date) as valid_to,
+        modal_premium_after as modal_premium,
+        txn_id as change_txn_id,
+        txn_type as change_txn_type
+    from premium_changes
+),
+
+final as (
+    select
+        versions.coverage_id || '/' || coalesce(cast(versions.valid_from as {{ dbt.type_string() }}), 'policy') as premium_version_id,
+        versions.coverage_id,
+        coverages.policy_no,
+        coverages.coverage_no,
+        versions.valid_from,
+        versions.valid_to,
+        versions.modal_premium,
+        versions.modal_premium * coverages.installments_per_year as annualised_premium,
+        versions.change_txn_id,
+        versions.change_txn_type,
+        lead(versions.change_txn_type) over (
+            partition by versions.coverage_id
+            order by versions.valid_from nulls first
+        ) as ended_by_txn_type
+    from versions
+    inner join coverages
+        on versions.coverage_id = coverages.coverage_id
+)
+
+select * from final

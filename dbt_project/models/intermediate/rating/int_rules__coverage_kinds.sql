@@ -1,0 +1,19 @@
+-- Coverage kinds by coverage term per rulebook (long-term, one-year, under 12 months).
+with
+
+coverage_kinds as (
+    select * from {{ ref('rating_coverage_kinds') }}
+),
+
+final as (
+    select
+        rulebook_id || '/' || coverage_kind as coverage_kind_id,
+        rulebook_id,
+        coverage_kind,
+        term_months_lower_bound,
+        term_months_upper_bound,
+        includes_whole_life
+    from coverage_kinds
+)
+
+select * from final

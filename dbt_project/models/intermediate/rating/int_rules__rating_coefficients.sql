@@ -1,0 +1,28 @@
+-- The rated-premium conversion table (定级保费折算标准) per rulebook, row for row.
+with
+
+coefficients as (
+    select * from {{ ref('rating_coefficients') }}
+),
+
+final as (
+    select
+        rulebook_id || '/' || cast(rule_no as {{ dbt.type_string() }}) as rating_rule_id,
+        rulebook_id,
+        rule_no,
+        coverage_kind,
+        payment_modes,
+        min_payment_years,
+        max_payment_years,
+        product_categories,
+        slice_kind,
+        coefficient,
+        coefficient_per_payment_year,
+        window_anchor,
+        window_basis,
+        window_years,
+        window_end_reason
+    from coefficients
+)
+
+select * from final

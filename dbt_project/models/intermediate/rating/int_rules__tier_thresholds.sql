@@ -1,0 +1,22 @@
+-- Tier thresholds per rulebook, with the next tier up (for the distance to the next star).
+with
+
+thresholds as (
+    select * from {{ ref('tier_thresholds') }}
+),
+
+final as (
+    select
+        rulebook_id || '/' || tier_code as tier_threshold_id,
+        rulebook_id,
+        tier_code,
+        tier_rank,
+        tier_name_zh,
+        lower_bound,
+        upper_bound,
+        lead(tier_code) over (partition by rulebook_id order by tier_rank) as next_tier_code,
+        lead(lower_bound) over (partition by rulebook_id order by tier_rank) as next_tier_lower_bound
+    from thresholds
+)
+
+select * from final

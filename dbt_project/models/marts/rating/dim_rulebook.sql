@@ -1,0 +1,17 @@
+-- One row per rulebook with its effective date range.
+with
+
+rulebooks as (
+    select * from {{ ref('int_rules__rulebooks') }}
+),
+
+final as (
+    select
+        rulebook_id,
+        effective_from,
+        effective_until,
+        description
+    from rulebooks
+)
+
+select * from final
