@@ -81,6 +81,25 @@ def cmd_bench(args: argparse.Namespace) -> int:
                      report=Path(args.report) if args.report else None)
 
 
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    """Serve the management dashboard (Streamlit, headless) on localhost; it reads the published snapshot."""
+    from dagster_project.lib.publish import current_snapshot
+
+    warehouse = Path(args.warehouse).resolve()
+    if current_snapshot(warehouse) is None:
+        print(f"vipwh dashboard: nothing published yet for {warehouse}; pages show a notice until "
+              "`vipwh build` publishes a snapshot", file=sys.stderr)
+    app = Path(__file__).resolve().parent / "dashboard" / "app.py"
+    command = [sys.executable, "-m", "streamlit", "run", str(app),
+               "--server.headless", "true", "--server.address", args.address, "--server.port", str(args.port),
+               "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
+    env = {**os.environ, "VIPWH_WAREHOUSE": str(warehouse)}
+    print(f"vipwh dashboard: http://{args.address}:{args.port}/ (warehouse {warehouse}); Ctrl-C stops it",
+          flush=True)
+    os.execve(sys.executable, command, env)  # Streamlit takes over this process (signals reach it directly)
+    return EXIT_OK  # not reached
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="vipwh", description="The 臻选荟员 membership warehouse.")
     sub = top.add_subparsers(dest="command", required=True)
@@ -118,6 +137,12 @@ def parser() -> argparse.ArgumentParser:
     bench.add_argument("--workdir", default="data/bench")
     bench.add_argument("--report", help="append the result table (markdown) to this file")
     bench.set_defaults(func=cmd_bench)
+
+    dash = sub.add_parser("dashboard", help="serve the management dashboard (Streamlit) on the published snapshot")
+    dash.add_argument("--warehouse", default=os.environ.get("VIPWH_WAREHOUSE", "data/warehouse.duckdb"))
+    dash.add_argument("--port", type=int, default=8501)
+    dash.add_argument("--address", default="127.0.0.1", help="address to listen on (default localhost only)")
+    dash.set_defaults(func=cmd_dashboard)
     return top
 
 

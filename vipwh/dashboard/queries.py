@@ -1,0 +1,176 @@
+"""What the dashboard and the notebooks read from a published snapshot: labels and SQL, no Streamlit.
+
+Every function takes an open (read-only) DuckDB connection from ``connect_snapshot`` or returns SQL text,
+so the dashboard pages, the notebooks and the tests share one definition of each figure.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+WAREHOUSE_ENV = "VIPWH_WAREHOUSE"
+DEFAULT_WAREHOUSE = "data/warehouse.duckdb"
+
+# RULES.md §4 — codes, ranks and Chinese names of the tiers; 'none' = out of the programme.
+TIERS: tuple[tuple[str, int, str], ...] = (
+    ("family", 0, "家人"),
+    ("star1", 1, "一星"),
+    ("star2", 2, "二星"),
+    ("star3", 3, "三星"),
+    ("star4", 4, "四星"),
+    ("star5", 5, "五星"),
+)
+TIER_CODES: tuple[str, ...] = tuple(code for code, _, _ in TIERS)
+TIER_RANKS: dict[str, int] = {code: rank for code, rank, _ in TIERS}
+TIER_LABELS: dict[str, str] = {code: f"{name_zh} {code}" for code, _, name_zh in TIERS} | {"none": "非会员 none"}
+TIER_COLORS: dict[str, str] = {
+    "family": "#9e9e9e",
+    "star1": "#90caf9",
+    "star2": "#42a5f5",
+    "star3": "#1e88e5",
+    "star4": "#f9a825",
+    "star5": "#c62828",
+    "none": "#cfd8dc",
+}
+
+
+def warehouse_path() -> Path:
+    """The warehouse whose snapshot is read: env VIPWH_WAREHOUSE, else data/warehouse.duckdb."""
+    return Path(os.environ.get(WAREHOUSE_ENV) or DEFAULT_WAREHOUSE)
+
+
+def tier_label(code: str | None) -> str:
+    """'三星 star3' for a tier code; 'none' and null read as out of the programme."""
+    if code is None or (isinstance(code, float) and pd.isna(code)):
+        return TIER_LABELS["none"]
+    return TIER_LABELS.get(str(code), str(code))
+
+
+def catalog(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
+    """Columns of every table in the snapshot, keyed 'schema.table'."""
+    rows = con.sql(
+        """select table_schema, table_name, column_name
+           from information_schema.columns
+           where table_catalog = current_database()
+           order by table_schema, table_name, ordinal_position"""
+    ).fetchall()
+    tables: dict[str, list[str]] = {}
+    for schema, table, column in rows:
+        tables.setdefault(f"{schema}.{table}", []).append(column)
+    return tables
+
+
+def missing_columns(tables: dict[str, list[str]], table: str, columns: list[str] | tuple[str, ...]) -> list[str] | None:
+    """None when the table is absent, else the required columns it lacks (empty = usable)."""
+    if table not in tables:
+        return None
+    return [column for column in columns if column not in tables[table]]
+
+
+def service_labels(con: duckdb.DuckDBPyConnection, tables: dict[str, list[str]] | None = None) -> dict[str, str]:
+    """'礼宾车服务 limousine' per service code, in catalogue order (marts.dim_service, else rules.services)."""
+    tables = tables if tables is not None else catalog(con)
+    for table in ("marts.dim_service", "rules.services"):
+        if missing_columns(tables, table, ("service_code", "name_zh")) == []:
+            order = "service_group, service_code" if "service_group" in tables[table] else "service_code"
+            rows = con.sql(f"select service_code, name_zh from {table} order by {order}").fetchall()
+            return {code: f"{name_zh} {code}" for code, name_zh in rows}
+    return {}
+
+
+# Members per tier at each month end (the latest date in the history for the current month), read off
+# the tier-history intervals with a range join: one row per month × tier, never one per holder per day.
+TIER_MONTH_END_SQL = """
+with
+
+history as (
+    select holder_id, tier_code, valid_from, valid_to
+    from marts.fct_member_tier_history
+),
+
+bounds as (
+    select
+        cast(date_trunc('month', min(valid_from)) as date) as first_month,
+        cast(greatest(max(valid_from), coalesce(max(valid_to), max(valid_from))) as date) as last_day
+    from history
+),
+
+months as (
+    select cast(unnest(generate_series(first_month, last_day, interval 1 month)) as date) as month
+    from bounds
+    where first_month is not null
+),
+
+month_ends as (
+    select
+        months.month,
+        least(cast(months.month + interval 1 month - interval 1 day as date), bounds.last_day) as snapshot_date
+    from months
+    cross join bounds
+)
+
+select
+    month_ends.month,
+    month_ends.snapshot_date,
+    history.tier_code,
+    count(*) as members
+from month_ends
+inner join history
+    on history.valid_from <= month_ends.snapshot_date
+    and (history.valid_to is null or history.valid_to > month_ends.snapshot_date)
+group by month_ends.month, month_ends.snapshot_date, history.tier_code
+order by month_ends.month, history.tier_code
+"""
+
+
+def tier_month_end_counts(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Members per tier at each month end: month, snapshot_date, tier_code, members."""
+    return con.sql(TIER_MONTH_END_SQL).df()
+
+
+def migration_kind(from_tier_code: str, to_tier_code: str) -> str:
+    """join, leave, upgrade, downgrade or stay for one row of mart_tier_migration."""
+    if from_tier_code == "none":
+        return "join"
+    if to_tier_code == "none":
+        return "leave"
+    before, after = TIER_RANKS.get(from_tier_code, -1), TIER_RANKS.get(to_tier_code, -1)
+    if after > before:
+        return "upgrade"
+    if after < before:
+        return "downgrade"
+    return "stay"
+
+
+MIGRATION_KIND_LABELS: dict[str, str] = {
+    "join": "入会 join",
+    "upgrade": "升级 upgrade",
+    "downgrade": "降级 downgrade",
+    "leave": "退出 leave",
+    "stay": "不变 stay",
+}
+
+
+def sankey_links(migration: pd.DataFrame) -> tuple[list[str], list[str], list[int], list[int], list[float]]:
+    """Nodes and links of a from-tier → to-tier Sankey from rows with from_tier_code, to_tier_code, members.
+
+    Returns (node labels, node colors, sources, targets, values); 'from' nodes come first, then 'to' nodes,
+    each in tier order with 'none' first (labelled join on the left, leave on the right).
+    """
+    order = ("none", *TIER_CODES)
+    totals = migration.groupby(["from_tier_code", "to_tier_code"], as_index=False)["members"].sum()
+    totals = totals[totals["members"] > 0]
+    left = [code for code in order if code in set(totals["from_tier_code"])]
+    right = [code for code in order if code in set(totals["to_tier_code"])]
+    left += sorted(set(totals["from_tier_code"]) - set(left))
+    right += sorted(set(totals["to_tier_code"]) - set(right))
+    labels = ["入会 join" if code == "none" else tier_label(code) for code in left]
+    labels += ["退出 leave" if code == "none" else tier_label(code) for code in right]
+    colors = [TIER_COLORS.get(code, "#888888") for code in (*left, *right)]
+    sources = [left.index(code) for code in totals["from_tier_code"]]
+    targets = [len(left) + right.index(code) for code in totals["to_tier_code"]]
+    return labels, colors, sources, targets, [float(value) for value in totals["members"]]

@@ -1,0 +1,101 @@
+"""权益使用 Utilization: service × tier heatmap for an entitlement year (marts.mart_benefit_utilization)."""
+
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+
+from vipwh.dashboard import queries
+from vipwh.dashboard.common import open_page, tier_axis, tier_color_map
+
+REQUIRED = ("entitlement_year", "service_code", "tier_code", "member_years", "members", "users", "uses",
+            "consumed_units", "entitled_units", "utilization_rate", "non_compliant_uses", "cost_amount")
+METRICS = {
+    "utilization_rate": ("利用率 utilization (consumed ÷ entitled units)", ".0%"),
+    "uses_per_member_year": ("人年使用次数 uses per member-year", ".2f"),
+    "user_share": ("使用会员占比 share of members who used it", ".0%"),
+    "uses": ("使用次数 uses", ",.0f"),
+    "non_compliant_uses": ("违规使用 non-compliant uses", ",.0f"),
+    "cost_amount": ("成本 cost (CNY)", ",.0f"),
+}
+
+snapshot = open_page("权益使用 Utilization",
+                     "Consumed uses per service and tier, exposure-weighted by member-years "
+                     "(marts.mart_benefit_utilization); quota services show consumed ÷ entitled units.")
+if snapshot is None:
+    st.stop()
+if not snapshot.require("marts.mart_benefit_utilization", REQUIRED, "使用率 utilization"):
+    st.stop()
+
+utilization = snapshot.sql(
+    f"""select {', '.join(REQUIRED)},
+               case when member_years > 0 then uses / member_years end as uses_per_member_year,
+               case when members > 0 then users / members end as user_share
+        from marts.mart_benefit_utilization"""
+)
+if utilization.empty:
+    st.info("尚无使用数据 — no utilization rows yet.")
+    st.stop()
+
+years = sorted(utilization["entitlement_year"].unique(), reverse=True)
+left, middle, right = st.columns([1, 2, 1])
+year = left.selectbox("权益年度 entitlement year", years, index=0)
+metric = middle.selectbox("指标 metric", list(METRICS), format_func=lambda key: METRICS[key][0])
+include_none = right.toggle("含非会员 include 'none'", value=False,
+                            help="Uses by holders out of the programme on the service date.")
+
+year_rows = utilization[utilization["entitlement_year"] == year]
+if not include_none:
+    year_rows = year_rows[year_rows["tier_code"] != "none"]
+year_rows = year_rows.assign(service=year_rows["service_code"].map(snapshot.service_label),
+                             tier=year_rows["tier_code"].map(queries.tier_label))
+services = [snapshot.service_label(code) for code in snapshot.service_order()]
+services = [label for label in services if label in set(year_rows["service"])]
+services += sorted(set(year_rows["service"]) - set(services))
+tiers = tier_axis(year_rows["tier_code"])
+
+grid = year_rows.pivot_table(index="service", columns="tier", values=metric, aggfunc="sum", dropna=False)
+grid = grid.reindex(index=services, columns=tiers).astype(float)
+title, number_format = METRICS[metric]
+top = grid.max(skipna=True).max(skipna=True)
+top = float(top) if pd.notna(top) and top > 0 else 1.0
+figure = px.imshow(grid, aspect="auto", color_continuous_scale="YlOrRd", text_auto=number_format,
+                   range_color=[0, max(top, 1.0) if metric in ("utilization_rate", "user_share") else top],
+                   labels={"x": "星级 tier", "y": "服务 service", "color": title.split(" ")[0]})
+figure.update_layout(title=f"{year} {title}", height=max(420, 28 * len(services) + 140))
+figure.update_xaxes(side="top")
+st.plotly_chart(figure)
+if metric == "utilization_rate":
+    st.caption("空白 blank = unlimited or not entitled at that tier (no entitled units).")
+
+columns = st.columns(4)
+columns[0].metric("会员人年 member-years", f"{year_rows['member_years'].sum():,.1f}")
+columns[1].metric("使用次数 uses", f"{int(year_rows['uses'].sum()):,}")
+columns[2].metric("违规使用 non-compliant uses", f"{int(year_rows['non_compliant_uses'].sum()):,}")
+columns[3].metric("成本 cost (CNY)", f"{year_rows['cost_amount'].sum():,.0f}")
+
+st.subheader("月度趋势 monthly trend (current year)")
+if snapshot.require("marts.mart_benefit_utilization_monthly", ("month", "service_code", "tier_code", "uses"),
+                    "月度 monthly"):
+    monthly = snapshot.sql(
+        """select month, service_code, tier_code, sum(uses) as uses
+           from marts.mart_benefit_utilization_monthly
+           where tier_code <> 'none'
+           group by all
+           order by month"""
+    )
+    if monthly.empty:
+        st.info("本年尚无使用 — no uses in the current year yet.")
+    else:
+        codes = [code for code in snapshot.service_order() if code in set(monthly["service_code"])]
+        codes += sorted(set(monthly["service_code"]) - set(codes))
+        chosen = st.multiselect("服务 services", codes, format_func=snapshot.service_label)
+        shown = monthly[monthly["service_code"].isin(chosen)] if chosen else monthly
+        shown = shown.groupby(["month", "tier_code"], as_index=False)["uses"].sum()
+        shown["tier"] = shown["tier_code"].map(queries.tier_label)
+        figure = px.bar(shown, x="month", y="uses", color="tier", color_discrete_map=tier_color_map(),
+                        category_orders={"tier": tier_axis(shown["tier_code"])},
+                        labels={"month": "月份 month", "uses": "使用次数 uses", "tier": "星级 tier"})
+        st.plotly_chart(figure)
+
+with st.expander("明细 rows of the year"):
+    st.dataframe(year_rows.drop(columns=["service_code", "tier_code"]).set_index(["service", "tier"]))

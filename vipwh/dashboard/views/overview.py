@@ -1,0 +1,67 @@
+"""概览 Overview: current members per tier (marts.dim_member) and what the snapshot holds."""
+
+import plotly.express as px
+import streamlit as st
+
+from vipwh.dashboard import queries
+from vipwh.dashboard.common import open_page, tier_axis, tier_color_map
+
+snapshot = open_page("概览 Overview", "臻选荟员 VIP membership programme — current members as of the latest build.")
+if snapshot is None:
+    st.stop()
+
+st.caption(f"快照 snapshot: `{snapshot.name}`")
+
+if snapshot.require("marts.dim_member", ("holder_id", "tier_code", "rated_premium"), "会员 members"):
+    totals = snapshot.sql(
+        """select
+               count(*) as holders,
+               count(tier_code) as members,
+               count(*) filter (where tier_code like 'star%') as star_members,
+               coalesce(sum(rated_premium) filter (where tier_code is not null), 0) as rated_premium
+           from marts.dim_member"""
+    ).iloc[0]
+    columns = st.columns(4)
+    columns[0].metric("投保人 holders", f"{int(totals['holders']):,}")
+    columns[1].metric("会员 members in the programme", f"{int(totals['members']):,}")
+    columns[2].metric("星级会员 star members", f"{int(totals['star_members']):,}")
+    columns[3].metric("有效保费 rated premium (CNY)", f"{float(totals['rated_premium']):,.0f}")
+
+    per_tier = snapshot.sql(
+        """select tier_code, count(*) as members, avg(rated_premium) as avg_rated_premium
+           from marts.dim_member
+           where tier_code is not null
+           group by tier_code"""
+    )
+    if per_tier.empty:
+        st.info("当前没有会员 — no holder is in the programme at the as-of date.")
+    else:
+        per_tier["tier"] = per_tier["tier_code"].map(queries.tier_label)
+        figure = px.bar(per_tier, x="tier", y="members", color="tier", color_discrete_map=tier_color_map(),
+                        category_orders={"tier": tier_axis(per_tier["tier_code"])},
+                        labels={"tier": "星级 tier", "members": "会员数 members"}, text="members")
+        figure.update_layout(showlegend=False, title="各星级会员数 members per tier")
+        st.plotly_chart(figure)
+
+        breakdowns = [column for column in ("age_band", "province", "gender") if column in
+                      snapshot.tables["marts.dim_member"]]
+        if breakdowns:
+            by = st.segmented_control("细分 breakdown", breakdowns, default=breakdowns[0])
+            if by:
+                split = snapshot.sql(
+                    f"""select coalesce(cast({by} as varchar), '—') as {by}, tier_code, count(*) as members
+                        from marts.dim_member
+                        where tier_code is not null
+                        group by all"""
+                )
+                split["tier"] = split["tier_code"].map(queries.tier_label)
+                figure = px.bar(split, x=by, y="members", color="tier", color_discrete_map=tier_color_map(),
+                                category_orders={"tier": tier_axis(split["tier_code"])},
+                                labels={"members": "会员数 members", "tier": "星级 tier"})
+                st.plotly_chart(figure)
+
+with st.expander("快照内容 tables in this snapshot"):
+    st.dataframe(
+        [{"table": name, "columns": len(columns)} for name, columns in sorted(snapshot.tables.items())],
+        hide_index=True,
+    )
