@@ -202,7 +202,7 @@ kept_pieces as (
             else window_start_reason
         end as start_reason,
         case
-            when counts_until = window_until then window_end_reason
+            when counts_until = window_until and window_end_reason is not null then window_end_reason
             when counts_until = term_end_date then 'coverage_term_ended'
             when counts_until = island_until then island_end_reason
             when counts_until = premium_until then premium_end_reason

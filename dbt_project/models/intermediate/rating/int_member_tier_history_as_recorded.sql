@@ -1,6 +1,7 @@
 -- Tier history "as known when it happened": the same computation as fct_member_tier_history, except that
 -- each status event takes effect at max(effective_date, date(recorded_at)), so a back-dated surrender
--- recorded late changes the tier from the day it was recorded. One query over the same macros.
+-- recorded late changes the tier from the day it was recorded. One query over the same macros, from the
+-- coverages, their premium versions, top-ups and status events, so its unit tests run end to end.
 with
 
 coverages as (
@@ -11,10 +12,6 @@ status_events as (
     select * from {{ ref('int_rating__status_events') }}
 ),
 
-coverage_rulings as (
-    select * from {{ ref('int_rating__coverage_rulings') }}
-),
-
 coverage_premiums as (
     select * from {{ ref('int_rating__coverage_premiums') }}
 ),
@@ -23,16 +20,28 @@ top_ups as (
     select * from {{ ref('int_rating__top_ups') }}
 ),
 
-rating_exclusions as (
-    select * from {{ ref('int_rules__rating_exclusions') }}
-),
-
 rulebooks as (
     select * from {{ ref('int_rules__rulebooks') }}
 ),
 
+coverage_kinds as (
+    select * from {{ ref('int_rules__coverage_kinds') }}
+),
+
+rating_coefficients as (
+    select * from {{ ref('int_rules__rating_coefficients') }}
+),
+
+rating_exclusions as (
+    select * from {{ ref('int_rules__rating_exclusions') }}
+),
+
 tier_thresholds as (
     select * from {{ ref('int_rules__tier_thresholds') }}
+),
+
+coverage_rulings as (
+    {{ rating_coverage_rulings('coverages', 'rulebooks', 'coverage_kinds', 'rating_coefficients', 'rating_exclusions') }}
 ),
 
 status_timeline as (

@@ -1,0 +1,195 @@
+{#-
+  What each rulebook makes of each coverage, as one query over relations (model or CTE names):
+  `coverages` (int_rating__coverages) and the rule tables `rulebooks`, `coverage_kinds`,
+  `rating_coefficients`, `rating_exclusions` (int_rules__ models, or a scenario's substitutes).
+
+  One row per coverage and rulebook in force on or after the coverage's start: the coverage kind, the
+  exclusion by policy kind (group, under 12 months; the first by priority), the matching row of the
+  conversion table (explicit category before `*`, explicit payment mode before `*`, then rule_no) with its
+  coefficient (fixed, or Y × per-year coefficient) and window, and the single-premium row of the
+  coverage's category, which rates its top-ups.
+-#}
+{% macro rating_coverage_rulings(coverages, rulebooks, coverage_kinds, rating_coefficients, rating_exclusions) -%}
+with
+
+coverage_rulebooks as (
+    select
+        coverages.coverage_id || '/' || rulebooks.rulebook_id as coverage_rulebook_id,
+        coverages.coverage_id,
+        coverages.holder_id,
+        coverages.policy_no,
+        coverages.coverage_no,
+        rulebooks.rulebook_id,
+        rulebooks.effective_from as rulebook_from,
+        rulebooks.effective_until as rulebook_until,
+        coverages.product_category,
+        coverages.is_group,
+        coverages.coverage_term_months,
+        coverages.payment_mode,
+        coverages.payment_years,
+        coverages.installments_per_year,
+        coverages.effective_date,
+        coverages.start_date,
+        coverages.term_end_date,
+        coverages.origin_reason
+    from {{ coverages }} as coverages
+    inner join {{ rulebooks }} as rulebooks
+        on rulebooks.effective_until is null
+        or rulebooks.effective_until > coverages.start_date
+),
+
+classified as (
+    select
+        coverage_rulebooks.*,
+        coverage_kinds.coverage_kind
+    from coverage_rulebooks
+    left join {{ coverage_kinds }} as coverage_kinds
+        on coverage_rulebooks.rulebook_id = coverage_kinds.rulebook_id
+        and (
+            (coverage_rulebooks.coverage_term_months is null and coverage_kinds.includes_whole_life)
+            or (
+                coverage_rulebooks.coverage_term_months >= coverage_kinds.term_months_lower_bound
+                and (
+                    coverage_kinds.term_months_upper_bound is null
+                    or coverage_rulebooks.coverage_term_months < coverage_kinds.term_months_upper_bound
+                )
+            )
+        )
+),
+
+policy_exclusions as (
+    select
+        classified.coverage_rulebook_id,
+        exclusions.excluded_reason,
+        exclusions.priority,
+        row_number() over (
+            partition by classified.coverage_rulebook_id
+            order by exclusions.priority
+        ) as exclusion_rank
+    from classified
+    inner join {{ rating_exclusions }} as exclusions
+        on classified.rulebook_id = exclusions.rulebook_id
+        and (
+            (exclusions.applies_to = 'group_policy' and classified.is_group)
+            or (exclusions.applies_to = 'coverage_kind' and exclusions.match_value = classified.coverage_kind)
+        )
+),
+
+category_matches as (
+    select
+        classified.coverage_rulebook_id,
+        coefficients.*,
+        case
+            when ' ' || coefficients.product_categories || ' ' like '% ' || classified.product_category || ' %' then 0
+            when ' ' || coefficients.product_categories || ' ' like '% * %' then 1
+        end as category_match_rank,
+        case when coefficients.payment_modes = '*' then 1 else 0 end as payment_mode_match_rank,
+        case
+            when coefficients.coverage_kind = classified.coverage_kind
+                and (
+                    coefficients.payment_modes = '*'
+                    or ' ' || coefficients.payment_modes || ' ' like '% ' || classified.payment_mode || ' %'
+                )
+                and (coefficients.min_payment_years is null or classified.payment_years >= coefficients.min_payment_years)
+                and (coefficients.max_payment_years is null or classified.payment_years < coefficients.max_payment_years)
+                then 1
+            else 0
+        end as is_coverage_match
+    from classified
+    inner join {{ rating_coefficients }} as coefficients
+        on classified.rulebook_id = coefficients.rulebook_id
+),
+
+rule_matches as (
+    select
+        category_matches.*,
+        row_number() over (
+            partition by coverage_rulebook_id
+            order by category_match_rank, payment_mode_match_rank, rule_no
+        ) as match_rank
+    from category_matches
+    where is_coverage_match = 1
+        and category_match_rank is not null
+),
+
+top_up_matches as (
+    select
+        category_matches.*,
+        row_number() over (
+            partition by coverage_rulebook_id
+            order by category_match_rank, rule_no
+        ) as match_rank
+    from category_matches
+    where slice_kind = 'single'
+        and category_match_rank is not null
+),
+
+ruled as (
+    select
+        classified.*,
+        policy_exclusions.excluded_reason as policy_excluded_reason,
+        policy_exclusions.priority as policy_excluded_priority,
+        rule_matches.rule_no,
+        rule_matches.slice_kind,
+        cast(
+            coalesce(rule_matches.coefficient, classified.payment_years * rule_matches.coefficient_per_payment_year)
+            as decimal(9, 4)
+        ) as coefficient,
+        rule_matches.window_anchor,
+        case
+            when rule_matches.window_basis = 'payment_years' then classified.payment_years
+            else rule_matches.window_years
+        end as window_length_years,
+        rule_matches.window_end_reason,
+        top_up_matches.rule_no as top_up_rule_no,
+        top_up_matches.coefficient as top_up_coefficient,
+        top_up_matches.window_years as top_up_window_years
+    from classified
+    left join policy_exclusions
+        on classified.coverage_rulebook_id = policy_exclusions.coverage_rulebook_id
+        and policy_exclusions.exclusion_rank = 1
+    left join rule_matches
+        on classified.coverage_rulebook_id = rule_matches.coverage_rulebook_id
+        and rule_matches.match_rank = 1
+    left join top_up_matches
+        on classified.coverage_rulebook_id = top_up_matches.coverage_rulebook_id
+        and top_up_matches.match_rank = 1
+)
+
+select
+    coverage_rulebook_id,
+    coverage_id,
+    holder_id,
+    policy_no,
+    coverage_no,
+    rulebook_id,
+    rulebook_from,
+    rulebook_until,
+    product_category,
+    is_group,
+    coverage_term_months,
+    payment_mode,
+    payment_years,
+    installments_per_year,
+    effective_date,
+    start_date,
+    term_end_date,
+    origin_reason,
+    coverage_kind,
+    policy_excluded_reason,
+    policy_excluded_priority,
+    rule_no,
+    coalesce(slice_kind, 'unrated') as slice_kind,
+    coefficient,
+    start_date as window_from,
+    case
+        when rule_no is null then term_end_date
+        when window_anchor = 'start' then {{ rating_add_years('start_date', 'window_length_years') }}
+        else {{ rating_add_years('effective_date', 'window_length_years') }}
+    end as window_until,
+    window_end_reason,
+    top_up_rule_no,
+    top_up_coefficient,
+    top_up_window_years
+from ruled
+{%- endmacro %}
