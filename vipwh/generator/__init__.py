@@ -1,0 +1,1 @@
+"""Internals of ``vipwh generate`` (the public entry point is :func:`vipwh.generate.generate_book`)."""
