@@ -81,7 +81,8 @@ def _(mo, px, queries, services, utilization, year):
     def grid(metric):
         """Service × tier table of one metric for the latest year, services in catalogue order."""
         rows = utilization[(utilization["entitlement_year"] == year) & (utilization["tier_code"] != "none")]
-        table = rows.pivot_table(index="service_code", columns="tier_code", values=metric, aggfunc="sum")
+        table = rows.pivot_table(index="service_code", columns="tier_code", values=metric, aggfunc="first",
+                                 dropna=False)
         order = [code for code in services if code in table.index]
         order += sorted(set(table.index) - set(order))
         table = table.reindex(index=order, columns=[code for code in queries.TIER_CODES if code in table.columns])
@@ -93,7 +94,7 @@ def _(mo, px, queries, services, utilization, year):
     uses_grid = grid("uses_per_member_year")
     px.imshow(utilization_grid, aspect="auto", color_continuous_scale="YlOrRd", text_auto=".0%",
               title=f"{year} 利用率 utilization rate (blank = unlimited or not entitled)")
-    return (uses_grid,)
+    return uses_grid, utilization_grid
 
 
 @app.cell

@@ -113,6 +113,15 @@ TINY_TABLES: dict[str, str] = {
                'reported' as cost_basis
         from marts.fct_benefit_usage
         where not is_compliant and consumed_quantity > 0""",
+    "marts.mart_member_entitlements": """
+        select holder_id, entitlement_year, service_code, tier_code, cast(reference_date as date) as reference_date,
+               quota, consumed, remaining
+        from (values
+            ('H1', 2025, 'limousine', 'star3', '2025-12-31', 1, 2, 0),
+            ('H1', 2026, 'limousine', 'star3', '2026-02-20', 1, 0, 1),
+            ('H5', 2026, 'doctor_chat', 'star2', '2026-02-20', null, 1, null)
+        ) as entitlements(holder_id, entitlement_year, service_code, tier_code, reference_date, quota, consumed,
+                          remaining)""",
     "marts.mart_benefit_utilization": """
         select entitlement_year, service_code, tier_code, member_years, members, users, uses,
                consumed_units, entitled_units,
@@ -132,7 +141,7 @@ TINY_TABLES: dict[str, str] = {
         ) as utilization(entitlement_year, service_code, tier_code, member_years, members, users, uses,
                          consumed_units, entitled_units, non_compliant_uses, cost_amount)""",
     "marts.mart_benefit_utilization_monthly": """
-        select entitlement_year, cast(month as date) as month, service_code, tier_code, member_years, members,
+        select entitlement_year, cast(month as date) as month_start, service_code, tier_code, member_years, members,
                users, uses, consumed_units, entitled_units, null::double as utilization_rate,
                non_compliant_uses, cast(cost_amount as decimal(18, 2)) as cost_amount
         from (values
@@ -209,7 +218,15 @@ def test_month_end_counts_come_from_intervals(tiny_warehouse: Path) -> None:
     assert ("2025-06-01", "star1") not in by_month  # upgraded on 1 June
     assert by_month[("2025-11-01", "family")] == 1  # H2 dropped on 15 Nov; H4 left on 30 Sep
     assert counts.groupby("month")["members"].sum().iloc[-1] == 5  # H1, H2, H3, H5, H6
-    assert str(counts["snapshot_date"].max().date()) == "2026-02-01"  # the latest day of history, not 28 Feb
+    assert str(counts["snapshot_date"].max().date()) == "2026-02-20"  # the as-of date, not 28 Feb
+
+
+def test_as_of_date_comes_from_the_best_source_there_is() -> None:
+    history = {"marts.fct_member_tier_history": ["holder_id", "valid_from", "valid_to"]}
+    assert "fct_member_tier_history" in queries.as_of_sql(history)
+    with_entitlements = history | {"marts.mart_member_entitlements": ["holder_id", "reference_date"]}
+    assert "max(reference_date)" in queries.as_of_sql(with_entitlements)
+    assert queries.as_of_sql({}) is None
 
 
 def test_sankey_links_put_joins_left_and_leaves_right() -> None:
@@ -217,9 +234,11 @@ def test_sankey_links_put_joins_left_and_leaves_right() -> None:
 
     frame = pd.DataFrame({"from_tier_code": ["none", "star1", "family"], "to_tier_code": ["star1", "star3", "none"],
                           "members": [3, 2, 1]})
-    labels, colors, sources, targets, values = queries.sankey_links(frame)
-    assert labels == ["入会 join", "家人 family", "一星 star1", "退出 leave", "一星 star1", "三星 star3"]
-    assert list(zip(sources, targets, values, strict=True)) == [(1, 3, 1.0), (0, 4, 3.0), (2, 5, 2.0)]
+    sankey = queries.sankey_links(frame)
+    assert sankey.labels == ["入会 join", "家人 family", "一星 star1", "退出 leave", "一星 star1", "三星 star3"]
+    assert list(zip(sankey.sources, sankey.targets, sankey.values, strict=True)) == [
+        (1, 3, 1.0), (0, 4, 3.0), (2, 5, 2.0)]
+    assert sankey.link_colors == [queries.MIGRATION_KIND_COLORS[kind] for kind in ("leave", "join", "upgrade")]
     assert queries.migration_kind("star5", "star4") == "downgrade"
     assert queries.tier_label("star3") == "三星 star3"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -40,8 +41,10 @@ def test_notebooks_pass_marimo_check() -> None:
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda path: path.stem)
 def test_notebook_exports_to_html_without_error(notebook: Path, tiny_warehouse: Path, tmp_path: Path) -> None:
     """`marimo export html` runs every cell; it exits non-zero when any cell raised."""
+    copy = tmp_path / notebook.name  # marimo keeps session state beside the notebook: not in the work tree
+    shutil.copy(notebook, copy)
     html = tmp_path / f"{notebook.stem}.html"
-    done = subprocess.run([str(MARIMO), "export", "html", str(notebook), "-o", str(html)], capture_output=True,
+    done = subprocess.run([str(MARIMO), "export", "html", str(copy), "-o", str(html)], capture_output=True,
                           text=True, cwd=tmp_path, env=_env(tiny_warehouse), timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
     assert html.stat().st_size > 10_000
@@ -84,5 +87,8 @@ def test_benefit_utilization_computes_its_tables(tiny_warehouse: Path, monkeypat
     assert sorted(defs["non_compliant"]["usage_id"]) == ["U2", "U3", "U4"]
     assert defs["non_compliant"]["cost_amount"].sum() == pytest.approx(3030.0)
     assert "礼宾车服务 limousine" in defs["uses_grid"].index
+    rates = defs["utilization_grid"]  # 2026: doctor_chat unlimited (no rate), limousine at star4 0 of 0.1 rides
+    assert rates.loc["家庭医生图文咨询 doctor_chat"].isna().all()
+    assert rates.loc["礼宾车服务 limousine", "四星 star4"] == 0.0
     per_tier = defs["cost_per_member_year"].set_index(["entitlement_year", "tier_code"])["cost_per_member_year"]
     assert per_tier[(2025, "star5")] == pytest.approx(2500 / 1.64)  # limousine + second_opinion exposure

@@ -8,6 +8,7 @@ picked up on the next page run and nothing is recomputed while the snapshot stay
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -71,6 +72,12 @@ class Snapshot:
 
     def service_order(self) -> list[str]:
         return list(_service_labels(self.warehouse, self.name))
+
+    def as_of(self) -> date | None:
+        """The snapshot's valuation date (see queries.as_of_sql), None when nothing tells it."""
+        sql = queries.as_of_sql(self.tables)
+        value = self.sql(sql)["as_of_date"].iloc[0] if sql else None
+        return None if value is None or pd.isna(value) else pd.Timestamp(value).date()
 
     def has(self, table: str, columns: tuple[str, ...] = ()) -> bool:
         return queries.missing_columns(self.tables, table, columns) == []

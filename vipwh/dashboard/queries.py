@@ -7,7 +7,9 @@ so the dashboard pages, the notebooks and the tests share one definition of each
 from __future__ import annotations
 
 import os
+from datetime import date
 from pathlib import Path
+from typing import NamedTuple
 
 import duckdb
 import pandas as pd
@@ -82,9 +84,38 @@ def service_labels(con: duckdb.DuckDBPyConnection, tables: dict[str, list[str]] 
     return {}
 
 
-# Members per tier at each month end (the latest date in the history for the current month), read off
-# the tier-history intervals with a range join: one row per month × tier, never one per holder per day.
-TIER_MONTH_END_SQL = """
+# Where the valuation (as-of) date can be read off a snapshot, best source first: (table, column, how).
+AS_OF_SOURCES: tuple[tuple[str, str, str], ...] = (
+    ("marts.mart_tier_distribution_monthly", "snapshot_date", "max(snapshot_date)"),
+    ("marts.mart_member_entitlements", "reference_date", "max(reference_date)"),
+    ("marts.fct_member_tier_history", "valid_to",
+     "greatest(max(valid_from), coalesce(max(valid_to), max(valid_from)))"),
+)
+
+
+def as_of_sql(tables: dict[str, list[str]]) -> str | None:
+    """SQL for the snapshot's as-of date (one row, column as_of_date), None when nothing tells it.
+
+    The current year's entitlement statements are dated at the as-of date; failing those, the latest day
+    the tier history mentions (which may be a little before the as-of date).
+    """
+    for table, column, expression in AS_OF_SOURCES:
+        if missing_columns(tables, table, (column,)) == []:
+            return f"select cast({expression} as date) as as_of_date from {table}"
+    return None
+
+
+def as_of_date(con: duckdb.DuckDBPyConnection, tables: dict[str, list[str]] | None = None) -> date | None:
+    sql = as_of_sql(tables if tables is not None else catalog(con))
+    return con.sql(sql).fetchall()[0][0] if sql else None
+
+
+def tier_month_end_sql(as_of: date | None) -> str:
+    """Members per tier at each month end (the as-of date for the current month), read off the tier-history
+    intervals with a range join: one row per month × tier, never one per holder per day."""
+    last_day = (f"date '{as_of.isoformat()}'" if as_of else
+                "cast(greatest(max(valid_from), coalesce(max(valid_to), max(valid_from))) as date)")
+    return f"""
 with
 
 history as (
@@ -95,7 +126,7 @@ history as (
 bounds as (
     select
         cast(date_trunc('month', min(valid_from)) as date) as first_month,
-        cast(greatest(max(valid_from), coalesce(max(valid_to), max(valid_from))) as date) as last_day
+        {last_day} as last_day
     from history
 ),
 
@@ -129,7 +160,7 @@ order by month_ends.month, history.tier_code
 
 def tier_month_end_counts(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Members per tier at each month end: month, snapshot_date, tier_code, members."""
-    return con.sql(TIER_MONTH_END_SQL).df()
+    return con.sql(tier_month_end_sql(as_of_date(con))).df()
 
 
 def migration_kind(from_tier_code: str, to_tier_code: str) -> str:
@@ -155,11 +186,29 @@ MIGRATION_KIND_LABELS: dict[str, str] = {
 }
 
 
-def sankey_links(migration: pd.DataFrame) -> tuple[list[str], list[str], list[int], list[int], list[float]]:
+MIGRATION_KIND_COLORS: dict[str, str] = {
+    "join": "rgba(30, 136, 229, 0.35)",
+    "upgrade": "rgba(46, 125, 50, 0.45)",
+    "downgrade": "rgba(198, 40, 40, 0.45)",
+    "leave": "rgba(120, 120, 120, 0.35)",
+    "stay": "rgba(200, 200, 200, 0.3)",
+}
+
+
+class Sankey(NamedTuple):
+    labels: list[str]
+    node_colors: list[str]
+    sources: list[int]
+    targets: list[int]
+    values: list[float]
+    link_colors: list[str]
+
+
+def sankey_links(migration: pd.DataFrame) -> Sankey:
     """Nodes and links of a from-tier → to-tier Sankey from rows with from_tier_code, to_tier_code, members.
 
-    Returns (node labels, node colors, sources, targets, values); 'from' nodes come first, then 'to' nodes,
-    each in tier order with 'none' first (labelled join on the left, leave on the right).
+    'From' nodes come first, then 'to' nodes, each in tier order with 'none' first (labelled join on the
+    left, leave on the right); links are coloured by kind (join, upgrade, downgrade, leave).
     """
     order = ("none", *TIER_CODES)
     totals = migration.groupby(["from_tier_code", "to_tier_code"], as_index=False)["members"].sum()
@@ -173,4 +222,7 @@ def sankey_links(migration: pd.DataFrame) -> tuple[list[str], list[str], list[in
     colors = [TIER_COLORS.get(code, "#888888") for code in (*left, *right)]
     sources = [left.index(code) for code in totals["from_tier_code"]]
     targets = [len(left) + right.index(code) for code in totals["to_tier_code"]]
-    return labels, colors, sources, targets, [float(value) for value in totals["members"]]
+    kinds = [migration_kind(before, after)
+             for before, after in zip(totals["from_tier_code"], totals["to_tier_code"], strict=True)]
+    return Sankey(labels, colors, sources, targets, [float(value) for value in totals["members"]],
+                  [MIGRATION_KIND_COLORS[kind] for kind in kinds])

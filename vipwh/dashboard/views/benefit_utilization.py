@@ -53,7 +53,7 @@ services = [label for label in services if label in set(year_rows["service"])]
 services += sorted(set(year_rows["service"]) - set(services))
 tiers = tier_axis(year_rows["tier_code"])
 
-grid = year_rows.pivot_table(index="service", columns="tier", values=metric, aggfunc="sum", dropna=False)
+grid = year_rows.pivot_table(index="service", columns="tier", values=metric, aggfunc="first", dropna=False)
 grid = grid.reindex(index=services, columns=tiers).astype(float)
 title, number_format = METRICS[metric]
 top = grid.max(skipna=True).max(skipna=True)
@@ -74,14 +74,16 @@ columns[2].metric("违规使用 non-compliant uses", f"{int(year_rows['non_compl
 columns[3].metric("成本 cost (CNY)", f"{year_rows['cost_amount'].sum():,.0f}")
 
 st.subheader("月度趋势 monthly trend (current year)")
-if snapshot.require("marts.mart_benefit_utilization_monthly", ("month", "service_code", "tier_code", "uses"),
-                    "月度 monthly"):
+MONTHLY = "marts.mart_benefit_utilization_monthly"
+month_column = next((column for column in ("month_start", "month") if column in snapshot.tables.get(MONTHLY, [])),
+                    "month_start")
+if snapshot.require(MONTHLY, (month_column, "service_code", "tier_code", "uses"), "月度 monthly"):
     monthly = snapshot.sql(
-        """select month, service_code, tier_code, sum(uses) as uses
-           from marts.mart_benefit_utilization_monthly
-           where tier_code <> 'none'
-           group by all
-           order by month"""
+        f"""select {month_column} as month, service_code, tier_code, sum(uses) as uses
+            from {MONTHLY}
+            where tier_code <> 'none'
+            group by all
+            order by month"""
     )
     if monthly.empty:
         st.info("本年尚无使用 — no uses in the current year yet.")

@@ -10,7 +10,8 @@ snapshot = open_page("概览 Overview", "臻选荟员 VIP membership programme �
 if snapshot is None:
     st.stop()
 
-st.caption(f"快照 snapshot: `{snapshot.name}`")
+as_of = snapshot.as_of()
+st.caption(f"快照 snapshot: `{snapshot.name}`" + (f" · 估值日 as of {as_of:%Y-%m-%d}" if as_of else ""))
 
 if snapshot.require("marts.dim_member", ("holder_id", "tier_code", "rated_premium"), "会员 members"):
     totals = snapshot.sql(

@@ -7,14 +7,14 @@ from vipwh.dashboard import queries
 from vipwh.dashboard.common import open_page, tier_axis, tier_color_map
 
 snapshot = open_page("星级分布 Tier distribution",
-                     "Members per tier at each month end (the latest day of history for the current month), "
+                     "Members per tier at each month end (the as-of date for the current month), "
                      "counted from marts.fct_member_tier_history intervals.")
 if snapshot is None:
     st.stop()
 
 if snapshot.require("marts.fct_member_tier_history", ("holder_id", "tier_code", "valid_from", "valid_to"),
                     "星级历史 tier history"):
-    counts = snapshot.sql(queries.TIER_MONTH_END_SQL)
+    counts = snapshot.sql(queries.tier_month_end_sql(snapshot.as_of()))
     if counts.empty:
         st.info("星级历史为空 — the tier history has no rows yet.")
         st.stop()

@@ -47,11 +47,12 @@ for column, kind in zip(columns, ("upgrade", "downgrade", "join", "leave"), stri
 if flows.empty:
     st.info("所选月份没有变动 — no flows in the selected months.")
 else:
-    labels, colors, sources, targets, values = queries.sankey_links(flows)
+    sankey = queries.sankey_links(flows)
     figure = go.Figure(go.Sankey(
         arrangement="snap",
-        node={"label": labels, "color": colors, "pad": 18, "thickness": 16},
-        link={"source": sources, "target": targets, "value": values},
+        node={"label": sankey.labels, "color": sankey.node_colors, "pad": 18, "thickness": 16},
+        link={"source": sankey.sources, "target": sankey.targets, "value": sankey.values,
+              "color": sankey.link_colors},
     ))
     figure.update_layout(title=f"星级流向 tier flows {first} – {last}", height=520)
     st.plotly_chart(figure)

@@ -28,13 +28,8 @@ if drops.empty:
     st.info("没有预计的降级 — no scheduled tier drop.")
     st.stop()
 
-if snapshot.has("marts.fct_member_tier_history", ("valid_from", "valid_to")):
-    as_of = snapshot.sql("""select cast(greatest(max(valid_from), coalesce(max(valid_to), max(valid_from))) as date)
-                                   as as_of_date
-                            from marts.fct_member_tier_history""")["as_of_date"].iloc[0]
-else:
-    as_of = None
-as_of = pd.Timestamp(as_of) if as_of is not None and not pd.isna(as_of) else drops["drop_date"].min() - timedelta(1)
+as_of = snapshot.as_of()
+as_of = pd.Timestamp(as_of) if as_of else drops["drop_date"].min() - timedelta(days=1)
 
 horizon_label = st.segmented_control("时间范围 horizon", list(HORIZONS), default="90 天 days") or "全部 all"
 horizon = HORIZONS[horizon_label]
@@ -46,7 +41,7 @@ for column, days in zip(metrics[:3], (30, 90, 365), strict=True):
                   f"{int((drops['drop_date'] <= as_of + timedelta(days=days)).sum()):,}")
 metrics[3].metric("其中退出 of which leave the programme",
                   f"{int((window['tier_code_after_drop'] == 'none').sum()):,}")
-st.caption(f"自 from {as_of:%Y-%m-%d} (as-of date of the tier history)")
+st.caption(f"自 from {as_of:%Y-%m-%d} (as-of date)")
 
 if window.empty:
     st.info("所选范围内没有降级 — no drops within the horizon.")
