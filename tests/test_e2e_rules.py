@@ -1,0 +1,184 @@
+"""End to end, as the acceptance checks do: a hand-made book through `vipwh build`, marts read by name.
+
+Every expected row below is worked out by hand from RULES.md (§2, §4, §7), not produced by the code:
+
+* H1 — §7 examples 1 and 2. P1 annual 20 000 × 20 years from 2024-03-01, free look to 2024-03-15:
+  20 000 × 1 from 2024-03-16 (family). P2 monthly 3 000 × 5 years from 2024-06-01, free look to
+  2024-06-15: 36 000 × 5/10 = 18 000 from 2024-06-16 → 38 000, star1. P2's payment period ends
+  2029-06-01, after the as-of date, so star1 is current.
+* H2 — §7 example 3. Universal life single 1 000 000 from 2025-01-10, free look to 2025-01-24:
+  × 0.02 = 20 000 from 2025-01-25 to 2027-01-25: family, current.
+* H3 — §7 example 4. Annuity single 5 000 000 from 2023-01-01, free look to 2023-01-15: × 0.1 = 500 000,
+  star5 from 2023-01-16 to 2025-01-16; then the whole-life annuity is still in force, so the holder stays
+  in the programme at 0: family (reason single_premium_window_ended).
+* H4 — §7 example 5. P4a annual 200 000 × 20 from 2020-01-01 (free look to 2020-01-15): star3 from
+  2020-01-16. P4b annual 400 000 × 10 from 2020-02-01 (free look to 2020-02-15): 600 000, star5 from
+  2020-02-16. P4b surrendered 2026-07-01: back to 200 000, star3. Limousine rides 2026-03-01 and
+  2026-05-01 (star5, quota 2: within quota), 2026-08-01 (star3, quota 1, 2 already consumed: over quota).
+* H5 — a back-dated surrender arriving late. P5 annual 50 000 × 10 from 2024-01-01 (free look to
+  2024-01-15): star2 from 2024-01-16. The second batch (2026-11-23) brings a surrender effective
+  2026-06-01 recorded 2026-11-22: star2 ends 2026-06-01 and H5 leaves the programme (no other coverage).
+* H6 — 29 999.99 annual × 10 years: family; H7 — 30 000.00: star1 (the threshold's two sides).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import query
+from vipwh.cli import main
+from vipwh.landing import write_batch
+
+AS_OF = date(2026, 11, 23)
+
+
+def _customer(holder_id: str) -> dict:
+    return dict(holder_id=holder_id, gender="M", birth_date="1975-06-01", province="江苏省", city="南京市",
+                id_number=f"32010119750601{holder_id[-1]}01X")
+
+
+def _policy(policy_no, holder_id, category, mode, years, premium, effective, free_look_end, status="in_force",
+            status_date=None, term_months=""):
+    return dict(policy_no=policy_no, coverage_no=0, holder_id=holder_id, insured_id=holder_id,
+                product_code=category[:4].upper(), product_category=category, is_group=0,
+                coverage_term_months=term_months, payment_mode=mode, payment_years=years,
+                modal_premium=premium, effective_date=effective, free_look_end_date=free_look_end,
+                status=status, status_date=status_date or effective)
+
+
+def _new_business(txn_id, policy_no, premium, effective):
+    return dict(txn_id=txn_id, policy_no=policy_no, coverage_no=0, txn_type="new_business",
+                effective_date=effective, modal_premium_after=premium, recorded_at=f"{effective} 10:00:00")
+
+
+def _ride(usage_id, service_date):
+    return dict(usage_id=usage_id, holder_id="H4", beneficiary_relation="self", service_code="limousine",
+                service_date=service_date, quantity="1", status="completed", vendor="礼宾车", cost_amount="300.00")
+
+
+POLICIES = [
+    _policy("P1", "H1", "whole_life", "annual", 20, "20000.00", "2024-03-01", "2024-03-15"),
+    _policy("P2", "H1", "critical_illness", "monthly", 5, "3000.00", "2024-06-01", "2024-06-15"),
+    _policy("P3", "H2", "universal", "single", "", "1000000.00", "2025-01-10", "2025-01-24"),
+    _policy("P4", "H3", "annuity", "single", "", "5000000.00", "2023-01-01", "2023-01-15"),
+    _policy("P4A", "H4", "whole_life", "annual", 20, "200000.00", "2020-01-01", "2020-01-15"),
+    _policy("P4B", "H4", "whole_life", "annual", 10, "400000.00", "2020-02-01", "2020-02-15"),
+    _policy("P5", "H5", "whole_life", "annual", 10, "50000.00", "2024-01-01", "2024-01-15"),
+    _policy("P6", "H6", "whole_life", "annual", 10, "29999.99", "2024-01-01", "2024-01-15"),
+    _policy("P7", "H7", "whole_life", "annual", 10, "30000.00", "2024-01-01", "2024-01-15"),
+]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("e2e")
+    landing, warehouse = root / "landing", root / "wh.duckdb"
+    holders = [f"H{i}" for i in range(1, 8)]
+    surrendered_p4b = {**POLICIES[5], "status": "surrendered", "status_date": "2026-07-01"}
+    write_batch(landing, "2026-11-20", {
+        "customers.csv": [_customer(h) for h in holders],
+        "policies.csv": [*POLICIES[:5], surrendered_p4b, *POLICIES[6:]],
+        "policy_transactions.csv": [
+            *[_new_business(f"T{p['policy_no']}", p["policy_no"], p["modal_premium"], p["effective_date"])
+              for p in POLICIES],
+            dict(txn_id="TS4B", policy_no="P4B", coverage_no="", txn_type="surrender", effective_date="2026-07-01",
+                 recorded_at="2026-07-01 11:00:00"),
+        ],
+        "service_usage.csv": [_ride("U1", "2026-03-01"), _ride("U2", "2026-05-01"), _ride("U3", "2026-08-01")],
+    })
+    write_batch(landing, "2026-11-23", {
+        "policies.csv": [{**POLICIES[6], "status": "surrendered", "status_date": "2026-06-01"}],
+        "policy_transactions.csv": [dict(txn_id="TS5", policy_no="P5", coverage_no=0, txn_type="surrender",
+                                         effective_date="2026-06-01", recorded_at="2026-11-22 16:30:00")],
+    })
+    assert main(["build", "--landing", str(landing), "--warehouse", str(warehouse), "--quiet"]) == 0
+    return warehouse
+
+
+def _tiers(warehouse: Path, holder_id: str) -> list[tuple]:
+    return query(warehouse, """
+        select valid_from, valid_to, tier_code, tier_rank, rated_premium, previous_tier_code, change_type
+        from marts.fct_member_tier_history where holder_id = ? order by valid_from""", [holder_id])
+
+
+def test_examples_1_and_2_join_family_then_star1(built: Path):
+    assert _tiers(built, "H1") == [
+        (date(2024, 3, 16), date(2024, 6, 16), "family", 0, Decimal("20000"), None, "join"),
+        (date(2024, 6, 16), None, "star1", 1, Decimal("38000"), "family", "upgrade"),
+    ]
+    slices = query(built, """select policy_no, slice_kind, base_amount, coefficient, rated_amount, counts_from,
+                                    counts_until, excluded_reason
+                             from marts.fct_policy_rating where holder_id = 'H1' order by policy_no""")
+    assert slices == [
+        ("P1", "regular", Decimal("20000"), Decimal("1"), Decimal("20000"), date(2024, 3, 16), date(2044, 3, 1), None),
+        ("P2", "regular", Decimal("36000"), Decimal("0.5"), Decimal("18000"), date(2024, 6, 16), date(2029, 6, 1),
+         None),
+    ]
+
+
+def test_example_3_universal_single_premium(built: Path):
+    assert _tiers(built, "H2") == [(date(2025, 1, 25), None, "family", 0, Decimal("20000"), None, "join")]
+    assert query(built, """select slice_kind, coefficient, rated_amount, counts_from, counts_until
+                           from marts.fct_policy_rating where policy_no = 'P3'""") == [
+        ("single", Decimal("0.02"), Decimal("20000"), date(2025, 1, 25), date(2027, 1, 25))]
+
+
+def test_example_4_single_premium_window_ends(built: Path):
+    assert _tiers(built, "H3") == [
+        (date(2023, 1, 16), date(2025, 1, 16), "star5", 5, Decimal("500000"), None, "join"),
+        (date(2025, 1, 16), None, "family", 0, Decimal("0"), "star5", "downgrade"),
+    ]
+    reason = query(built, "select change_reason from marts.fct_member_tier_history "
+                          "where holder_id = 'H3' and valid_from = date '2025-01-16'")[0][0]
+    assert reason == "single_premium_window_ended"
+
+
+def test_example_5_surrender_downgrade_and_quota(built: Path):
+    assert _tiers(built, "H4") == [
+        (date(2020, 1, 16), date(2020, 2, 16), "star3", 3, Decimal("200000"), None, "join"),
+        (date(2020, 2, 16), date(2026, 7, 1), "star5", 5, Decimal("600000"), "star3", "upgrade"),
+        (date(2026, 7, 1), None, "star3", 3, Decimal("200000"), "star5", "downgrade"),
+    ]
+    assert query(built, "select change_reason from marts.fct_member_tier_history "
+                        "where holder_id = 'H4' and valid_from = date '2026-07-01'") == [("surrender",)]
+    uses = query(built, """select usage_id, tier_code_at_service, is_entitled_tier, is_within_quota, is_compliant,
+                                  consumed_quantity
+                           from marts.fct_benefit_usage where holder_id = 'H4' order by usage_id""")
+    assert uses == [
+        ("U1", "star5", True, True, True, Decimal("1")),
+        ("U2", "star5", True, True, True, Decimal("1")),
+        ("U3", "star3", True, False, False, Decimal("1")),
+    ]
+
+
+def test_back_dated_surrender_in_a_later_batch_ends_membership(built: Path):
+    assert _tiers(built, "H5") == [(date(2024, 1, 16), date(2026, 6, 1), "star2", 2, Decimal("50000"), None, "join")]
+    assert query(built, "select tier_code, rated_premium from marts.dim_member where holder_id = 'H5'") in (
+        [(None, None)], [(None, Decimal("0"))])
+    assert query(built, """select from_tier_code, to_tier_code, members from marts.mart_tier_migration
+                           where month = date '2026-06-01' and from_tier_code = 'star2'""") == [("star2", "none", 1)]
+
+
+def test_threshold_sides(built: Path):
+    assert _tiers(built, "H6")[0][2:5] == ("family", 0, Decimal("29999.99"))
+    assert _tiers(built, "H7")[0][2:5] == ("star1", 1, Decimal("30000"))
+
+
+def test_dim_member_as_of_the_latest_extract(built: Path):
+    members = dict(query(built, "select holder_id, tier_code from marts.dim_member"))
+    assert members == {"H1": "star1", "H2": "family", "H3": "family", "H4": "star3", "H5": None,
+                       "H6": "family", "H7": "star1"}
+    assert query(built, "select max(snapshot_date) from marts.mart_tier_distribution_monthly") == [(AS_OF,)]
+
+
+def test_month_end_distribution_and_metricflow(built: Path):
+    # June 2024 month end: H1 star1 (38 000), H5 star2 (50 000), H6 family (29 999.99), H7 star1 (30 000),
+    # H3 star5 (500 000), H4 star5 (600 000).
+    rows = query(built, """select tier_code, members, rated_premium from marts.mart_tier_distribution_monthly
+                           where month = date '2024-06-01' order by tier_rank""")
+    assert rows == [("family", 1, Decimal("29999.99")), ("star1", 2, Decimal("68000")),
+                    ("star2", 1, Decimal("50000")), ("star5", 2, Decimal("1100000"))]
