@@ -743,6 +743,7 @@ class Chunk:
         shift = waiting & (activated < NEVER) & (day < activated + 30) & (rng.random(u) < 0.85)
         day = np.where(shift, activated + 30 + rng.integers(0, 91, u), day)
         keep = ~(waiting & (activated == NEVER) & (rng.random(u) < 0.8))
+        keep &= self._within_usual_limit(rng, holder, service, tier, day)
         seg_from = self.s_from[seg]
         holder, tier, service, day, seg_from = holder[keep], tier[keep], service[keep], day[keep], seg_from[keep]
         order = np.lexsort((service, day, holder))
@@ -789,7 +790,7 @@ class Chunk:
         # quantity and cost
         qty = np.ones(u)
         qty = np.where(service == SVC["legal_consult"], rng.choice([0.5, 1, 1, 1, 1.5, 2], u), qty)
-        qty = np.where(service == SVC["lounge"], rng.choice([1, 1, 1, 2, 2, 3, 4], u), qty)
+        qty = np.where(service == SVC["lounge"], rng.choice(ref.LOUNGE_PERSONS, u), qty)
         unit = np.array([ref.SERVICES[c][2] if ref.SERVICES[c][2] is not None else -1 for c in SERVICE_CODES],
                         dtype=float)[service]
         var_cost = {**ref.CHECKUP_COST, **ref.CELL_STORAGE_COST, **ref.HOME_CARE_COST, **ref.OUTPATIENT_COST}
@@ -817,6 +818,21 @@ class Chunk:
         self.u_variant, self.u_qty, self.u_vendor = var, qty, vendor
         self.u_outcome, self.u_bookable = outcome, bookable
         self.u_first_ts, self.u_final_ts = first_ts, final_ts
+
+    def _within_usual_limit(self, rng: np.random.Generator, holder: np.ndarray, service: np.ndarray,
+                            tier: np.ndarray, day: np.ndarray) -> np.ndarray:
+        """False for most uses beyond what a member usually takes of a quota service in a year."""
+        limits = np.full((len(SERVICE_CODES), 6), 1 << 30)
+        for code, by_tier in ref.USUAL_LIMIT.items():
+            limits[SVC[code]] = by_tier
+        once = np.isin(service, [SVC[c] for c in ref.ONCE_SERVICES])
+        year = np.where(once, 0, day.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64))
+        order = np.lexsort((day, year, service, holder))
+        key = (holder[order] * len(SERVICE_CODES) + service[order]) * 512 + year[order]
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[order] = _rank_sorted(key)
+        beyond = rank >= limits[service, tier]
+        return ~beyond | (rng.random(len(holder)) < ref.BEYOND_LIMIT_SHARE)
 
     # -- frames ------------------------------------------------------------------------------------------
 

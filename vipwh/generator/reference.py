@@ -147,7 +147,7 @@ SERVICES: dict[str, tuple[tuple[float, ...], bool, float | None, str, tuple[str,
     "vip_hotline": ((0, 0.35, 0.4, 0.5, 0.6, 0.7), False, None, "", ("荟员服务中心",)),
     "legal_consult": ((0, 0, 0, 0.3, 0.35, 0.4), True, 600, "rel", ("明理律师事务所", "正衡法律服务")),
     "limousine": ((0, 0, 0.5, 0.6, 0.7, 1.2), True, 350, "rel", ("华夏礼宾出行", "途安专车")),
-    "lounge": ((0, 0, 0.8, 0.9, 1.2, 1.4), False, 200, "rel", ("云途贵宾厅", "龙腾出行")),
+    "lounge": ((0, 0, 0.6, 0.7, 1.0, 1.2), False, 200, "rel", ("云途贵宾厅", "龙腾出行")),
     "health_checkup": ((0, 0, 0.55, 0.6, 0.65, 0.7), True, 0, "rel", ("康宁体检中心", "瑞康健康管理")),
     "gi_endoscopy": ((0, 0, 0, 0, 0.15, 0.2), True, 3_500, "", ("康宁体检中心", "仁和内镜中心")),
     "dental_cleaning": ((0, 0.4, 0.45, 0.5, 0.5, 0.55), True, 150, "rel", ("安心齿科", "皓齿口腔")),
@@ -180,6 +180,19 @@ CELL_STORAGE_COST = {"10y": 20_000, "20y": 35_000}
 HOME_CARE_COST = {"nursing": 2_400, "cleaning": 300}
 OUTPATIENT_COST = {"standard": 800, "named_expert": 1_500}
 UNRECORDED_VARIANT_SHARE = 0.03  # health_checkup / outpatient_green uses with no variant
-RELATIVE_USE_SHARE = {"rel": 0.3, "one": 0.5, "": 0.01}
+RELATIVE_USE_SHARE = {"rel": 0.3, "one": 0.5, "": 0.005}
+# Uses a year (by tier, family..star5) members mostly stop at, knowing their quota; "once" services
+# count over all years. Beyond it, only this share of further uses happens.
+USUAL_LIMIT = {
+    "legal_consult": (1, 1, 1, 1, 1, 1), "limousine": (1, 1, 1, 1, 1, 2), "lounge": (1, 1, 1, 1, 2, 2),
+    "health_checkup": (1, 1, 1, 1, 1, 1), "gi_endoscopy": (1, 1, 1, 1, 1, 1),
+    "dental_cleaning": (1, 1, 1, 1, 1, 1), "cell_storage": (1, 1, 1, 1, 1, 1),
+    "outpatient_green": (1, 1, 1, 1, 1, 1), "hospital_escort": (1, 1, 1, 1, 1, 1),
+    "critical_illness_green": (1, 1, 1, 1, 1, 1), "proton_green": (1, 1, 1, 1, 1, 1),
+    "second_opinion": (1, 1, 1, 1, 1, 1), "mdt_consult": (1, 1, 1, 1, 1, 1), "home_care": (1, 1, 1, 1, 2, 2),
+}
+ONCE_SERVICES = ("gi_endoscopy", "cell_storage")
+BEYOND_LIMIT_SHARE = 0.1
+LOUNGE_PERSONS = (1, 1, 1, 1, 1, 1, 1, 2, 2, 2)
 USAGE_OUTCOME_PROBS = (0.88, 0.08, 0.04)  # completed, cancelled, no_show (booked services)
 USAGE_HORIZON_DAYS = 30  # bookings up to this many days after the last extract date
