@@ -6,7 +6,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource
 
 from dagster_project import project
-from dagster_project.defs import automation, ingest, publish, transform
+from dagster_project.defs import automation, ingest, publish, quality, transform
 from dagster_project.defs.resources import Warehouse
 
 BUILD_JOB = automation.BUILD_JOB
@@ -22,6 +22,7 @@ def make_definitions() -> dg.Definitions:
                                     description="Ingest new batches, build every dbt model and test.")
     return dg.Definitions(
         assets=[*ingest.assets, dbt_assets, snapshot],
+        asset_checks=quality.asset_checks,
         jobs=[build_job],
         schedules=[automation.daily_build],
         sensors=[automation.new_batch_sensor],

@@ -61,14 +61,22 @@ def execute_build_job(log_file: Path | None = None):
     return result, logs
 
 
-def _connect_when_free(warehouse: Path, seconds: float = 30.0):
-    """A read-only connection, waiting while a dbt process that was stopped still holds the file."""
+def _record_check_results(warehouse: Path, build_id: str, checks) -> None:
+    """Every check's outcome of this build into quality.dq_check_results (quality over time)."""
+    from dagster_project.lib.quality import from_evaluation, record_results
+
+    with _connect_when_free(warehouse, read_only=False) as con:
+        record_results(con, build_id, [from_evaluation(check) for check in checks])
+
+
+def _connect_when_free(warehouse: Path, seconds: float = 30.0, read_only: bool = True):
+    """A connection, waiting while a dbt process that was stopped still holds the file."""
     import duckdb
 
     deadline = time.monotonic() + seconds
     while True:
         try:
-            return duckdb.connect(str(warehouse), read_only=True)
+            return duckdb.connect(str(warehouse), read_only=read_only)
         except duckdb.IOException:
             if time.monotonic() > deadline:
                 raise
@@ -88,6 +96,8 @@ def run_build(landing: Path, warehouse: Path, as_of: date | None = None, quiet: 
     except DbtParseError as exc:
         print(f"vipwh build: {exc}", file=sys.stderr)
         return EXIT_BUILD_FAILED
+    import dagster as dg
+
     started = datetime.now()
     log_file = warehouse.resolve().parent / "logs" / f"build-{started:%Y%m%d-%H%M%S}.log"
     result, logs = execute_build_job(log_file)
@@ -105,6 +115,8 @@ def run_build(landing: Path, warehouse: Path, as_of: date | None = None, quiet: 
 
     checks = result.get_asset_check_evaluations()
     failed_checks = [c for c in checks if not c.passed]
+    blocking_failed = [c for c in failed_checks if c.severity == dg.AssetCheckSeverity.ERROR]
+    _record_check_results(warehouse, result.run_id, checks)
 
     with _connect_when_free(warehouse) as con:
         files = con.execute(
@@ -130,9 +142,25 @@ def run_build(landing: Path, warehouse: Path, as_of: date | None = None, quiet: 
             print(f"  {name:<26} {n_batches:>7} {rows_in:>12,} {rows_loaded:>12,} {rows_quarantined:>12,}")
     for extract_date, _file_name, message in rejected:
         print(f"  REJECTED batch {extract_date}: {message}", file=sys.stderr)
-    print(f"  checks: {len(checks)} run, {len(checks) - len(failed_checks)} passed, {len(failed_checks)} failed")
-    for check in failed_checks[:20]:
-        print(f"    FAILED {check.asset_key.to_user_string()} · {check.check_name}", file=sys.stderr)
+    print(f"  checks: {len(checks)} run, {len(checks) - len(failed_checks)} passed, {len(failed_checks)} failed"
+          f" ({len(blocking_failed)} blocking)")
+    for check in failed_checks[:30]:
+        severity = "blocking" if check.severity == dg.AssetCheckSeverity.ERROR else "warning"
+        metadata = {key: getattr(value, "value", value) for key, value in (check.metadata or {}).items()}
+        detail = f"{metadata['failing_rows']} failing rows" if "failing_rows" in metadata else ""
+        print(f"    FAILED ({severity}) {check.asset_key.to_user_string()} · {check.check_name}"
+              + (f": {detail}" if detail else ""), file=sys.stderr)
+        if "sample" in metadata:
+            print(f"      sample: {json.dumps(metadata['sample'], ensure_ascii=False, default=str)[:600]}",
+                  file=sys.stderr)
+    published = [event.asset_key for event in result.get_asset_materialization_events()
+                 if event.asset_key.path[0] == "publish"]
+    if published:
+        from dagster_project.lib.publish import current_snapshot
+
+        print(f"  published: {current_snapshot(warehouse)}")
+    else:
+        print("  NOT published: readers keep the last good snapshot", file=sys.stderr)
     print("  time: " + ", ".join(f"{stage} {seconds:.1f}s" for stage, seconds in stage_seconds.items()))
     print(f"  dbt log: {log_file}")
     if summary_json is not None:
@@ -149,8 +177,9 @@ def run_build(landing: Path, warehouse: Path, as_of: date | None = None, quiet: 
             error = failure.step_failure_data.error
             message = error.message.strip() if error else "unknown error"
             print(f"vipwh build: step {failure.step_key} failed: {message}", file=sys.stderr)
-        tail = log_file.read_text(encoding="utf-8", errors="replace").splitlines()[-15:]
-        print("  last lines of the dbt log:\n    " + "\n    ".join(tail), file=sys.stderr)
+            if failure.step_key.startswith("vipwh_dbt"):
+                tail = log_file.read_text(encoding="utf-8", errors="replace").splitlines()[-15:]
+                print("  last lines of the dbt log:\n    " + "\n    ".join(tail), file=sys.stderr)
         return EXIT_BUILD_FAILED
     if rejected:
         return EXIT_BATCH_REJECTED

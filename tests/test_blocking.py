@@ -1,0 +1,65 @@
+"""A blocking check failure fails `vipwh build` and leaves readers on the last good snapshot.
+
+The wrong rule is put into a *copy* of the project (its coefficient seed), as a product owner's typo
+would be; the repository itself is never touched.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from dagster_project.lib.publish import current_snapshot
+from tests.conftest import REPO_ROOT, query
+from tests.test_e2e_rules import POLICIES, _customer, _new_business
+from vipwh.landing import write_batch
+
+
+def _copy_project(target: Path) -> Path:
+    ignore = shutil.ignore_patterns(".venv", ".git", "data", "target", "logs", "__pycache__", "*.duckdb",
+                                    ".pytest_cache", ".ruff_cache", "__marimo__")
+    shutil.copytree(REPO_ROOT, target, ignore=ignore)
+    return target
+
+
+def _build(project: Path, landing: Path, warehouse: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(project)}
+    return subprocess.run([sys.executable, "-m", "vipwh.cli", "build", "--landing", str(landing),
+                           "--warehouse", str(warehouse), "--quiet"],
+                          cwd=project, env=env, capture_output=True, text=True, timeout=900)
+
+
+def test_wrong_coefficient_seed_fails_the_build_and_is_not_published(tmp_path: Path):
+    project = _copy_project(tmp_path / "project")
+    landing, warehouse = tmp_path / "landing", tmp_path / "wh.duckdb"
+    # H1 of RULES §7 example 2: a monthly policy with Y = 5 years, coefficient Y/10 = 0.5
+    write_batch(landing, "2026-11-20", {
+        "customers.csv": [_customer("H1")],
+        "policies.csv": POLICIES[:2],
+        "policy_transactions.csv": [_new_business(f"T{p['policy_no']}", p["policy_no"], p["modal_premium"],
+                                                  p["effective_date"]) for p in POLICIES[:2]],
+    })
+    good = _build(project, landing, warehouse)
+    assert good.returncode == 0, good.stdout + good.stderr
+    first_snapshot = current_snapshot(warehouse)
+    assert first_snapshot is not None
+
+    seed = project / "dbt_project" / "seeds" / "rating" / "rating_coefficients.csv"
+    lines = seed.read_text(encoding="utf-8").splitlines()
+    # the "< 10 years" rows multiply by 0.1 per payment year; make it 0.2 per year (Y/5 instead of Y/10)
+    altered = [line.replace(",,0.1,effective_date", ",,0.2,effective_date") for line in lines]
+    assert altered != lines
+    seed.write_text("\n".join(altered) + "\n", encoding="utf-8")
+
+    write_batch(landing, "2026-11-21", {"customers.csv": [{**_customer("H1"), "city": "苏州市"}]})
+    bad = _build(project, landing, warehouse)
+    assert bad.returncode == 1, bad.stdout + bad.stderr
+    assert "FAILED (blocking) marts/fct_policy_rating · coefficients" in bad.stderr
+    assert "NOT published" in bad.stderr
+    assert current_snapshot(warehouse) == first_snapshot  # readers keep the last good numbers
+    results = query(warehouse, """select check_name, passed from quality.dq_check_results
+                                  where check_name = 'coefficients' order by checked_at""")
+    assert results == [("coefficients", True), ("coefficients", False)]
