@@ -372,8 +372,8 @@ def test_every_page_renders_in_chromium_without_errors(chromium: Path, dashboard
 
     browser = _browser(chromium, tmp_path / "profile")
     try:
-        for page, title in PAGES.items():
-            browser.get(f"{dashboard_server}/{page}")
+        for number, (page, title) in enumerate(PAGES.items()):
+            browser.get(f"{dashboard_server}/{page if number else ''}")  # the default page lives at /
             # Streamlit renders client-side: wait until the script has run and its output is in the DOM
             WebDriverWait(browser, 60, poll_frequency=0.25).until(
                 lambda driver, title=title: driver.execute_script(SCRIPT_STATE) == "notRunning"
@@ -383,6 +383,7 @@ def test_every_page_renders_in_chromium_without_errors(chromium: Path, dashboard
             assert not errors, f"{page}: error box(es) {errors}"
             body = browser.find_element(By.TAG_NAME, "body").text
             assert "Traceback" not in body, f"{page}: {body[-2000:]}"
+            assert "Page not found" not in body, f"{page}: {body[:500]}"
             headings = [element.text for element in browser.find_elements(By.TAG_NAME, "h1")]
             assert headings == [title], f"{page}: {headings}"
             assert browser.find_elements(By.CSS_SELECTOR, '[data-testid="stPlotlyChart"]'), f"{page}: no chart"

@@ -1,6 +1,7 @@
 """The management dashboard (Streamlit): `vipwh dashboard --warehouse FILE --port N`.
 
-Each page is ``views/<url_path>.py``; ``app.py`` wires them into the navigation from ``PAGES``.
+Each page is ``views/<url_path>.py``; ``app.py`` wires them into the navigation from ``PAGES``. The first
+page is the default one, served at ``/`` (Streamlit ignores a default page's url_path).
 """
 
 from typing import NamedTuple
