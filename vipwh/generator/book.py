@@ -49,6 +49,14 @@ SVC = {name: i for i, name in enumerate(SERVICE_CODES)}
 VARIANTS = ("star2", "star3", "star4", "star5", "standard", "named_expert", "10y", "20y", "nursing", "cleaning")
 VAR = {name: i for i, name in enumerate(VARIANTS)}
 _ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2])
+_SERVICE_BOOKABLE = np.array([ref.SERVICES[c][1] for c in SERVICE_CODES])
+_SERVICE_SCOPE = np.array([("", "rel", "one").index(ref.SERVICES[c][3]) for c in SERVICE_CODES])
+_RELATIVE_SHARE = np.array([ref.RELATIVE_USE_SHARE[scope] for scope in ("", "rel", "one")])
+_SERVICE_UNIT_COST = np.array([-1.0 if ref.SERVICES[c][2] is None else ref.SERVICES[c][2] for c in SERVICE_CODES])
+_VARIANT_COST = np.array([{**ref.CHECKUP_COST, **ref.CELL_STORAGE_COST, **ref.HOME_CARE_COST,
+                           **ref.OUTPATIENT_COST}[v] for v in VARIANTS], dtype=float)
+VENDORS = tuple(dict.fromkeys(v for c in SERVICE_CODES for v in ref.SERVICES[c][4]))
+_SERVICE_VENDORS = [np.array([VENDORS.index(v) for v in ref.SERVICES[c][4]]) for c in SERVICE_CODES]
 
 
 @dataclass(frozen=True)
@@ -412,7 +420,7 @@ class Chunk:
         self.relative_ids = ids("R", (self.holder[h] + 1) * 10 + k, 10)
 
     def _pick_relative(self, rng: np.random.Generator, holder: np.ndarray, by_ts: np.ndarray,
-                       first_prob: float = 0.0) -> np.ndarray:
+                       first_prob: float | np.ndarray = 0.0) -> np.ndarray:
         """A relative row of each holder already recorded at ``by_ts`` (-1 when there is none)."""
         count = self.r_count[holder]
         k = np.floor(rng.random(len(holder)) * count).astype(np.int64)
@@ -675,7 +683,7 @@ class Chunk:
             amounts += [cents, -cents]
             members += [np.full(int(ok.sum()), is_member), np.full(int(ok.sum()), -is_member)]
         h, day = np.concatenate(hs), np.concatenate(days)
-        order = np.lexsort((day, h))
+        order = np.argsort((h << 32) | day, kind="stable")
         h, day = h[order], day[order]
         # every window adds and removes the same amount, so a running sum over all holders restarts at
         # zero with each holder; the last change of each (holder, day) is the state from that day on
@@ -746,7 +754,7 @@ class Chunk:
         keep &= self._within_usual_limit(rng, holder, service, tier, day)
         seg_from = self.s_from[seg]
         holder, tier, service, day, seg_from = holder[keep], tier[keep], service[keep], day[keep], seg_from[keep]
-        order = np.lexsort((service, day, holder))
+        order = np.argsort((holder << 32) | (day << 5) | service, kind="stable")
         holder, tier, service, day, seg_from = (holder[order], tier[order], service[order], day[order],
                                                 seg_from[order])
         seq = _rank_sorted(holder)
@@ -754,67 +762,61 @@ class Chunk:
         holder, tier, service, day, seq, seg_from = (holder[keep], tier[keep], service[keep], day[keep], seq[keep],
                                                      seg_from[keep])
         u = len(holder)
-        bookable = np.array([ref.SERVICES[c][1] for c in SERVICE_CODES])[service]
+        bookable = _SERVICE_BOOKABLE[service]
         book_day = np.maximum(day - rng.integers(1, 31, u), np.minimum(seg_from, day))  # booked once a member
         book_ts = book_day * DAY + _clock(rng, u)
-        outcome = _pick(rng, ref.USAGE_OUTCOME_PROBS, u)  # 0 completed, 1 cancelled, 2 no_show
-        outcome = np.where(bookable, outcome, 0)
+        outcome = np.where(bookable, _pick(rng, ref.USAGE_OUTCOME_PROBS, u), 0)  # completed, cancelled, no_show
         done_ts = (day + np.where(bookable, rng.integers(0, 4, u), 0)) * DAY + _clock(rng, u)
         cancel_ts = book_ts + np.floor(rng.random(u) * np.maximum(day * DAY - book_ts, 60)).astype(np.int64)
         final_ts = np.where(bookable, np.maximum(np.where(outcome == 1, cancel_ts, done_ts), book_ts + 60), done_ts)
         first_ts = np.where(bookable, book_ts, final_ts)
-        # who used it
-        scope = np.array([ref.SERVICES[c][3] for c in SERVICE_CODES])[service]
-        share = np.select([scope == "rel", scope == "one"], [ref.RELATIVE_USE_SHARE["rel"],
-                                                             ref.RELATIVE_USE_SHARE["one"]],
-                          ref.RELATIVE_USE_SHARE[""])
-        by_relative = rng.random(u) < share
-        row = self._pick_relative(rng, holder, first_ts)
-        designated = self._pick_relative(rng, holder, first_ts, first_prob=0.9)
-        row = np.where(scope == "one", designated, row)
-        self.u_relative = np.where(by_relative, row, -1)
-        # variant
+        # who used it: the holder, or a relative already on file (the designated one is mostly the first)
+        scope = _SERVICE_SCOPE[service]
+        by_relative = np.flatnonzero(rng.random(u) < _RELATIVE_SHARE[scope])
+        self.u_relative = np.full(u, -1)
+        self.u_relative[by_relative] = self._pick_relative(
+            rng, holder[by_relative], first_ts[by_relative], first_prob=np.where(scope[by_relative] == 2, 0.9, 0.0))
+        # variant, quantity and billed cost, service by service
         var = np.full(u, -1)
-        v = rng.random(u)
-        pkg = np.clip(tier, 2, 5)
-        pkg = np.where(v < 0.8, pkg, np.where(v < 0.95, np.maximum(pkg - 1, 2), np.minimum(pkg + 1, 5)))
-        var = np.where(service == SVC["health_checkup"], VAR["star2"] + pkg - 2, var)
-        named = rng.random(u) < np.where(tier >= 4, 0.5, 0.05)
-        var = np.where(service == SVC["outpatient_green"], np.where(named, VAR["named_expert"], VAR["standard"]), var)
-        unrecorded = np.isin(service, [SVC["health_checkup"], SVC["outpatient_green"]]) & (
-            rng.random(u) < ref.UNRECORDED_VARIANT_SHARE)
-        twenty = rng.random(u) < np.where(tier >= 5, 0.7, 0.05)
-        var = np.where(service == SVC["cell_storage"], np.where(twenty, VAR["20y"], VAR["10y"]), var)
-        var = np.where(service == SVC["home_care"], np.where(rng.random(u) < 0.6, VAR["nursing"], VAR["cleaning"]), var)
-        var = np.where(unrecorded, -1, var)
-        # quantity and cost
         qty = np.ones(u)
-        qty = np.where(service == SVC["legal_consult"], rng.choice([0.5, 1, 1, 1, 1.5, 2], u), qty)
-        qty = np.where(service == SVC["lounge"], rng.choice(ref.LOUNGE_PERSONS, u), qty)
-        unit = np.array([ref.SERVICES[c][2] if ref.SERVICES[c][2] is not None else -1 for c in SERVICE_CODES],
-                        dtype=float)[service]
-        var_cost = {**ref.CHECKUP_COST, **ref.CELL_STORAGE_COST, **ref.HOME_CARE_COST, **ref.OUTPATIENT_COST}
-        var_cost_arr = np.array([var_cost[v] for v in VARIANTS], dtype=float)
-        unrecorded_cost = np.select([service == SVC["health_checkup"], service == SVC["outpatient_green"]],
-                                    [ref.CHECKUP_COST["star3"], ref.OUTPATIENT_COST["standard"]], 0.0)
-        unit = np.where(var >= 0, var_cost_arr[np.maximum(var, 0)], np.where(unrecorded, unrecorded_cost, unit))
-        variable = np.isin(service, [SVC[c] for c in ("limousine", "gi_endoscopy", "critical_illness_green",
-                                                       "proton_green", "second_opinion", "mdt_consult")])
-        cost = unit * qty * np.where(variable, np.exp(0.2 * rng.standard_normal(u)), 1.0)
-        charged = (unit >= 0) & ((outcome == 0) | ((outcome == 2) & (service == SVC["dental_cleaning"])))
-        self.u_cost_c = np.where(charged, np.round(cost * 100), -1).astype(np.int64)
-        vendors = [ref.SERVICES[c][4] for c in SERVICE_CODES]
-        vendor_vocab = tuple(dict.fromkeys(v for vs in vendors for v in vs))
-        vendor_index = [np.array([vendor_vocab.index(v) for v in vs]) for vs in vendors]
-        pick = rng.random(u)
+        unit = _SERVICE_UNIT_COST[service]
         vendor = np.zeros(u, dtype=np.int64)
         for s in range(n_svc):
-            mask = service == s
-            choices = vendor_index[s]
-            vendor[mask] = choices[np.floor(pick[mask] * len(choices)).astype(np.int64)]
-        self.vendor_vocab = tuple(plan.text(v) for v in vendor_vocab)
-        self.u_holder, self.u_service, self.u_day, self.u_key = holder, service, day, self.holder[holder] * \
-            USAGE_PER_HOLDER + seq
+            idx = np.flatnonzero(service == s)
+            if len(idx) == 0:
+                continue
+            code, size, t = SERVICE_CODES[s], len(idx), tier[idx]
+            if code == "health_checkup":
+                v = rng.random(size)
+                pkg = np.clip(t, 2, 5)
+                pkg = np.where(v < 0.8, pkg, np.where(v < 0.95, np.maximum(pkg - 1, 2), np.minimum(pkg + 1, 5)))
+                var[idx] = VAR["star2"] + pkg - 2
+            elif code == "outpatient_green":
+                named = rng.random(size) < np.where(t >= 4, 0.5, 0.05)
+                var[idx] = np.where(named, VAR["named_expert"], VAR["standard"])
+            elif code == "cell_storage":
+                var[idx] = np.where(rng.random(size) < np.where(t >= 5, 0.7, 0.05), VAR["20y"], VAR["10y"])
+            elif code == "home_care":
+                var[idx] = np.where(rng.random(size) < 0.6, VAR["nursing"], VAR["cleaning"])
+            elif code == "legal_consult":
+                qty[idx] = rng.choice(ref.LEGAL_HOURS, size)
+            elif code == "lounge":
+                qty[idx] = rng.choice(ref.LOUNGE_PERSONS, size)
+            if code in ("health_checkup", "outpatient_green"):
+                unrecorded = rng.random(size) < ref.UNRECORDED_VARIANT_SHARE
+                unit[idx] = np.where(unrecorded, ref.UNRECORDED_VARIANT_COST[code], _VARIANT_COST[var[idx]])
+                var[idx] = np.where(unrecorded, -1, var[idx])
+            elif code in ("cell_storage", "home_care"):
+                unit[idx] = _VARIANT_COST[var[idx]]
+            if code in ref.VARIABLE_COST_SERVICES:
+                unit[idx] *= np.exp(0.2 * rng.standard_normal(size))
+            choices = _SERVICE_VENDORS[s]
+            vendor[idx] = choices[rng.integers(0, len(choices), size)]
+        charged = (unit >= 0) & ((outcome == 0) | ((outcome == 2) & (service == SVC["dental_cleaning"])))
+        self.u_cost_c = np.where(charged, np.round(unit * qty * 100), -1).astype(np.int64)
+        self.vendor_vocab = tuple(plan.text(v) for v in VENDORS)
+        self.u_holder, self.u_service, self.u_day = holder, service, day
+        self.u_key = self.holder[holder] * USAGE_PER_HOLDER + seq
         self.u_variant, self.u_qty, self.u_vendor = var, qty, vendor
         self.u_outcome, self.u_bookable = outcome, bookable
         self.u_first_ts, self.u_final_ts = first_ts, final_ts
@@ -827,8 +829,9 @@ class Chunk:
             limits[SVC[code]] = by_tier
         once = np.isin(service, [SVC[c] for c in ref.ONCE_SERVICES])
         year = np.where(once, 0, day.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64))
-        order = np.lexsort((day, year, service, holder))
-        key = (holder[order] * len(SERVICE_CODES) + service[order]) * 512 + year[order]
+        group = (holder * len(SERVICE_CODES) + service) * 512 + year
+        order = np.argsort((group << 20) | day, kind="stable")
+        key = group[order]
         rank = np.empty(len(order), dtype=np.int64)
         rank[order] = _rank_sorted(key)
         beyond = rank >= limits[service, tier]

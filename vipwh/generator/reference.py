@@ -180,6 +180,10 @@ CELL_STORAGE_COST = {"10y": 20_000, "20y": 35_000}
 HOME_CARE_COST = {"nursing": 2_400, "cleaning": 300}
 OUTPATIENT_COST = {"standard": 800, "named_expert": 1_500}
 UNRECORDED_VARIANT_SHARE = 0.03  # health_checkup / outpatient_green uses with no variant
+UNRECORDED_VARIANT_COST = {"health_checkup": 2_500, "outpatient_green": 800}
+VARIABLE_COST_SERVICES = ("limousine", "gi_endoscopy", "critical_illness_green", "proton_green", "second_opinion",
+                          "mdt_consult")
+LEGAL_HOURS = (0.5, 1, 1, 1, 1.5, 2)
 RELATIVE_USE_SHARE = {"rel": 0.3, "one": 0.5, "": 0.005}
 # Uses a year (by tier, family..star5) members mostly stop at, knowing their quota; "once" services
 # count over all years. Beyond it, only this share of further uses happens.
