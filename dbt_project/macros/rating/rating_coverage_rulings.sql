@@ -8,6 +8,9 @@
   conversion table (explicit category before `*`, explicit payment mode before `*`, then rule_no) with its
   coefficient (fixed, or Y × per-year coefficient) and window, and the single-premium row of the
   coverage's category, which rates its top-ups.
+
+  The rules are matched once per rating profile (rulebook × the coverage attributes the rules read), a few
+  hundred rows, and joined back to the coverages by equality.
 -#}
 {% macro rating_coverage_rulings(coverages, rulebooks, coverage_kinds, rating_coefficients, rating_exclusions) -%}
 with
@@ -38,20 +41,35 @@ coverage_rulebooks as (
         or rulebooks.effective_until > coverages.start_date
 ),
 
+profiles as (
+    select distinct
+        rulebook_id,
+        product_category,
+        is_group,
+        coverage_term_months,
+        payment_mode,
+        payment_years
+    from coverage_rulebooks
+),
+
 classified as (
     select
-        coverage_rulebooks.*,
+        profiles.*,
+        row_number() over (
+            order by profiles.rulebook_id, profiles.product_category, profiles.is_group,
+                profiles.coverage_term_months, profiles.payment_mode, profiles.payment_years
+        ) as profile_no,
         coverage_kinds.coverage_kind
-    from coverage_rulebooks
+    from profiles
     left join {{ coverage_kinds }} as coverage_kinds
-        on coverage_rulebooks.rulebook_id = coverage_kinds.rulebook_id
+        on profiles.rulebook_id = coverage_kinds.rulebook_id
         and (
-            (coverage_rulebooks.coverage_term_months is null and coverage_kinds.includes_whole_life)
+            (profiles.coverage_term_months is null and coverage_kinds.includes_whole_life)
             or (
-                coverage_rulebooks.coverage_term_months >= coverage_kinds.term_months_lower_bound
+                profiles.coverage_term_months >= coverage_kinds.term_months_lower_bound
                 and (
                     coverage_kinds.term_months_upper_bound is null
-                    or coverage_rulebooks.coverage_term_months < coverage_kinds.term_months_upper_bound
+                    or profiles.coverage_term_months < coverage_kinds.term_months_upper_bound
                 )
             )
         )
@@ -59,11 +77,11 @@ classified as (
 
 policy_exclusions as (
     select
-        classified.coverage_rulebook_id,
+        classified.profile_no,
         exclusions.excluded_reason,
         exclusions.priority,
         row_number() over (
-            partition by classified.coverage_rulebook_id
+            partition by classified.profile_no
             order by exclusions.priority
         ) as exclusion_rank
     from classified
@@ -77,7 +95,7 @@ policy_exclusions as (
 
 category_matches as (
     select
-        classified.coverage_rulebook_id,
+        classified.profile_no,
         coefficients.*,
         case
             when ' ' || coefficients.product_categories || ' ' like '% ' || classified.product_category || ' %' then 0
@@ -104,7 +122,7 @@ rule_matches as (
     select
         category_matches.*,
         row_number() over (
-            partition by coverage_rulebook_id
+            partition by profile_no
             order by category_match_rank, payment_mode_match_rank, rule_no
         ) as match_rank
     from category_matches
@@ -116,7 +134,7 @@ top_up_matches as (
     select
         category_matches.*,
         row_number() over (
-            partition by coverage_rulebook_id
+            partition by profile_no
             order by category_match_rank, rule_no
         ) as match_rank
     from category_matches
@@ -124,7 +142,7 @@ top_up_matches as (
         and category_match_rank is not null
 ),
 
-ruled as (
+profile_rulings as (
     select
         classified.*,
         policy_exclusions.excluded_reason as policy_excluded_reason,
@@ -146,14 +164,39 @@ ruled as (
         top_up_matches.window_years as top_up_window_years
     from classified
     left join policy_exclusions
-        on classified.coverage_rulebook_id = policy_exclusions.coverage_rulebook_id
+        on classified.profile_no = policy_exclusions.profile_no
         and policy_exclusions.exclusion_rank = 1
     left join rule_matches
-        on classified.coverage_rulebook_id = rule_matches.coverage_rulebook_id
+        on classified.profile_no = rule_matches.profile_no
         and rule_matches.match_rank = 1
     left join top_up_matches
-        on classified.coverage_rulebook_id = top_up_matches.coverage_rulebook_id
+        on classified.profile_no = top_up_matches.profile_no
         and top_up_matches.match_rank = 1
+),
+
+ruled as (
+    select
+        coverage_rulebooks.*,
+        profile_rulings.coverage_kind,
+        profile_rulings.policy_excluded_reason,
+        profile_rulings.policy_excluded_priority,
+        profile_rulings.rule_no,
+        profile_rulings.slice_kind,
+        profile_rulings.coefficient,
+        profile_rulings.window_anchor,
+        profile_rulings.window_length_years,
+        profile_rulings.window_end_reason,
+        profile_rulings.top_up_rule_no,
+        profile_rulings.top_up_coefficient,
+        profile_rulings.top_up_window_years
+    from coverage_rulebooks
+    inner join profile_rulings
+        on coverage_rulebooks.rulebook_id = profile_rulings.rulebook_id
+        and coverage_rulebooks.product_category = profile_rulings.product_category
+        and coverage_rulebooks.is_group = profile_rulings.is_group
+        and coverage_rulebooks.coverage_term_months is not distinct from profile_rulings.coverage_term_months
+        and coverage_rulebooks.payment_mode = profile_rulings.payment_mode
+        and coverage_rulebooks.payment_years is not distinct from profile_rulings.payment_years
 )
 
 select

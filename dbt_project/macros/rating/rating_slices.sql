@@ -213,33 +213,35 @@ kept_pieces as (
         or counts_until > counts_from
 ),
 
-first_pieces as (
-    select
-        premium_pieces.*,
-        row_number() over (partition by slice_key order by piece_from) as piece_rank
+-- premium versions cover the window without a gap: its first piece starts where the window starts
+uncounted_first_pieces as (
+    select premium_pieces.*
     from premium_pieces
+    where premium_pieces.piece_from = premium_pieces.rulebook_window_from
+        and not exists (
+            select 1
+            from kept_pieces
+            where kept_pieces.slice_key = premium_pieces.slice_key
+        )
 ),
 
 never_counted as (
     select
-        first_pieces.*,
-        first_pieces.rulebook_window_from as counts_from,
-        first_pieces.rulebook_window_until as counts_until,
+        uncounted_first_pieces.*,
+        uncounted_first_pieces.rulebook_window_from as counts_from,
+        uncounted_first_pieces.rulebook_window_until as counts_until,
         coalesce(
-            first_pieces.excluded_reason,
+            uncounted_first_pieces.excluded_reason,
             status_at_start.status_excluded_reason,
             'outside_coverage_term'
         ) as never_counted_reason
-    from first_pieces
+    from uncounted_first_pieces
     left join status_counting as status_at_start
-        on first_pieces.coverage_rulebook_id = status_at_start.coverage_rulebook_id
-        and status_at_start.valid_from <= first_pieces.rulebook_window_from
-        and (status_at_start.valid_to is null or status_at_start.valid_to > first_pieces.rulebook_window_from)
-    where first_pieces.piece_rank = 1
-        and not exists (
-            select 1
-            from kept_pieces
-            where kept_pieces.slice_key = first_pieces.slice_key
+        on uncounted_first_pieces.coverage_rulebook_id = status_at_start.coverage_rulebook_id
+        and status_at_start.valid_from <= uncounted_first_pieces.rulebook_window_from
+        and (
+            status_at_start.valid_to is null
+            or status_at_start.valid_to > uncounted_first_pieces.rulebook_window_from
         )
 ),
 

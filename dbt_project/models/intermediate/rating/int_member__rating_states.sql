@@ -18,8 +18,12 @@ tier_thresholds as (
     select * from {{ ref('int_rules__tier_thresholds') }}
 ),
 
+change_reasons as (
+    select * from {{ ref('int_rules__change_reasons') }}
+),
+
 final as (
-    {{ member_rating_states('slices', 'memberships', 'rulebooks', 'tier_thresholds', cutoff_date=as_of_date()) }}
+    {{ member_rating_states('slices', 'memberships', 'rulebooks', 'tier_thresholds', 'change_reasons', cutoff_date=as_of_date()) }}
 )
 
 select * from final

@@ -40,6 +40,10 @@ tier_thresholds as (
     select * from {{ ref('int_rules__tier_thresholds') }}
 ),
 
+change_reasons as (
+    select * from {{ ref('int_rules__change_reasons') }}
+),
+
 coverage_rulings as (
     {{ rating_coverage_rulings('coverages', 'rulebooks', 'coverage_kinds', 'rating_coefficients', 'rating_exclusions') }}
 ),
@@ -57,7 +61,7 @@ memberships as (
 ),
 
 states as (
-    {{ member_rating_states('slices', 'memberships', 'rulebooks', 'tier_thresholds', cutoff_date=as_of_date()) }}
+    {{ member_rating_states('slices', 'memberships', 'rulebooks', 'tier_thresholds', 'change_reasons', cutoff_date=as_of_date()) }}
 ),
 
 final as (

@@ -1,6 +1,7 @@
--- One row per coverage and premium version [valid_from, valid_to): before the coverage's first premium
--- transaction its premium is policies.csv's modal_premium (valid_from null); from each new_business /
--- add_coverage / reduce_coverage on, the transaction's modal_premium_after (the latest recorded wins on one day).
+-- One row per coverage and premium version [valid_from, valid_to): from each new_business / add_coverage /
+-- reduce_coverage on, the transaction's modal_premium_after (the latest recorded wins on one day); before the
+-- first of them, policies.csv's modal_premium (valid_from null) - a version kept only when the first premium
+-- transaction comes after the effective date (the gap) or there is none.
 with
 
 coverages as (
@@ -49,57 +50,55 @@ premium_changes as (
     where premium_transactions.same_day_rank = 1
 ),
 
-first_changes as (
-    select
-        coverage_id,
-        min(effective_date) as first_change_date
-    from premium_changes
-    group by coverage_id
-),
-
 versions as (
     select
-        coverages.coverage_id,
+        coverage_id,
         cast(null as date) as valid_from,
-        first_changes.first_change_date as valid_to,
-        coverages.modal_premium,
+        modal_premium,
         cast(null as {{ dbt.type_string() }}) as change_txn_id,
         cast(null as {{ dbt.type_string() }}) as change_txn_type
     from coverages
-    left join first_changes
-        on coverages.coverage_id = first_changes.coverage_id
 
     union all
 
     select
         coverage_id,
         effective_date as valid_from,
-        lead(effective_date) over (partition by coverage_id order by effective_date) as valid_to,
         modal_premium_after as modal_premium,
         txn_id as change_txn_id,
         txn_type as change_txn_type
     from premium_changes
 ),
 
+sequenced as (
+    select
+        versions.*,
+        lead(valid_from) over (partition by coverage_id order by valid_from nulls first) as valid_to,
+        lead(change_txn_type) over (partition by coverage_id order by valid_from nulls first) as ended_by_txn_type
+    from versions
+),
+
 final as (
     select
-        versions.coverage_id || '/' || coalesce(cast(versions.valid_from as {{ dbt.type_string() }}), 'policy') as premium_version_id,
-        versions.coverage_id,
+        sequenced.coverage_id || '/' || coalesce(cast(sequenced.valid_from as {{ dbt.type_string() }}), 'policy')
+            as premium_version_id,
+        sequenced.coverage_id,
         coverages.policy_no,
         coverages.coverage_no,
-        versions.valid_from,
-        versions.valid_to,
-        versions.modal_premium,
-        versions.modal_premium * coverages.installments_per_year as annualised_premium,
-        versions.change_txn_id,
-        versions.change_txn_type,
-        lead(versions.change_txn_type) over (
-            partition by versions.coverage_id
-            order by versions.valid_from nulls first
-        ) as ended_by_txn_type
-    from versions
+        sequenced.valid_from,
+        sequenced.valid_to,
+        sequenced.modal_premium,
+        sequenced.modal_premium * coverages.installments_per_year as annualised_premium,
+        sequenced.change_txn_id,
+        sequenced.change_txn_type,
+        sequenced.ended_by_txn_type
+    from sequenced
     inner join coverages
-        on versions.coverage_id = coverages.coverage_id
+        on sequenced.coverage_id = coverages.coverage_id
+    -- policies.csv's premium matters only when the first premium transaction leaves a gap after the effective date
+    where sequenced.valid_from is not null
+        or sequenced.valid_to is null
+        or sequenced.valid_to > coverages.effective_date
 )
 
 select * from final

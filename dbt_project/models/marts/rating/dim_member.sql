@@ -97,9 +97,11 @@ final as (
         on aged.holder_id = current_tiers.holder_id
     left join current_premiums
         on aged.holder_id = current_premiums.holder_id
+    left join rulebook_as_of
+        on current_tiers.holder_id is not null
     left join tier_thresholds as thresholds
         on current_tiers.tier_code = thresholds.tier_code
-        and thresholds.rulebook_id = (select rulebook_id from rulebook_as_of)
+        and rulebook_as_of.rulebook_id = thresholds.rulebook_id
     left join age_bands
         on aged.age >= age_bands.age_lower_bound
         and (age_bands.age_upper_bound is null or aged.age < age_bands.age_upper_bound)

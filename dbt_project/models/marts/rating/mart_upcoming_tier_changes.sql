@@ -20,6 +20,10 @@ tier_thresholds as (
     select * from {{ ref('int_rules__tier_thresholds') }}
 ),
 
+change_reasons as (
+    select * from {{ ref('int_rules__change_reasons') }}
+),
+
 -- slices and memberships that ended before the as-of date add nothing to any day from it on
 open_slices as (
     select * from slices
@@ -32,7 +36,7 @@ open_memberships as (
 ),
 
 scheduled_states as (
-    {{ member_rating_states('open_slices', 'open_memberships', 'rulebooks', 'tier_thresholds') }}
+    {{ member_rating_states('open_slices', 'open_memberships', 'rulebooks', 'tier_thresholds', 'change_reasons') }}
 ),
 
 sequenced as (
