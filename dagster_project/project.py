@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import subprocess
 import sys
@@ -47,14 +48,18 @@ def _dbt_sources() -> list[Path]:
 
 def ensure_dbt_manifest(force: bool = False) -> Path:
     """Parse the dbt project when its manifest is missing or older than any project file."""
-    if not force and DBT_MANIFEST.exists():
-        built = DBT_MANIFEST.stat().st_mtime
-        if all(path.stat().st_mtime <= built for path in _dbt_sources()):
-            return DBT_MANIFEST
-    parsed = subprocess.run(
-        [dbt_executable(), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(REPO_ROOT)],
-        cwd=REPO_ROOT, capture_output=True, text=True,
-    )
+    DBT_MANIFEST.parent.mkdir(parents=True, exist_ok=True)
+    with (DBT_MANIFEST.parent / ".parse.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # several builds (or test workers) may start at once
+        if not force and DBT_MANIFEST.exists():
+            built = DBT_MANIFEST.stat().st_mtime
+            if all(path.stat().st_mtime <= built for path in _dbt_sources()):
+                return DBT_MANIFEST
+        parsed = subprocess.run(
+            [dbt_executable(), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR),
+             "--profiles-dir", str(REPO_ROOT)],
+            cwd=REPO_ROOT, capture_output=True, text=True,
+        )
     if parsed.returncode != 0:
         raise DbtParseError("the dbt project does not parse:\n" + (parsed.stdout + parsed.stderr).strip())
     return DBT_MANIFEST

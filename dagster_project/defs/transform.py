@@ -56,9 +56,11 @@ def build_dbt_assets() -> dg.AssetsDefinition:
     @dbt_assets(manifest=dbt_project.manifest_path, dagster_dbt_translator=VipwhTranslator(),
                 name="vipwh_dbt")
     def vipwh_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-        dbt_vars = {"as_of_date": project.as_of_date()}
         # Unit tests check the models' logic, not the data: they run in CI (tests/test_dbt_unit.py), not here.
-        args = ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(dbt_vars)]
+        args = ["build", "--exclude-resource-type", "unit_test"]
+        if project.as_of_date():
+            # only when given: identical command-line vars let dbt reuse the parse of `ensure_dbt_manifest`
+            args += ["--vars", json.dumps({"as_of_date": project.as_of_date()})]
         invocation = dbt.cli(args, context=context, raise_on_error=False)
         done = 0
         for event in invocation.stream():
