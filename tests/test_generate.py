@@ -405,3 +405,11 @@ def test_rejects_bad_arguments(tmp_path):
         generate_book(tmp_path, holders=10, seed=1, encoding="latin-1")
     with pytest.raises(ValueError):
         generate_book(tmp_path, holders=10, seed=1, start=date(2026, 11, 20), batches=10)
+
+
+def test_gb18030_mapping_refuses_text_not_pre_encoded():
+    from vipwh.generator.output import utf8_to_single_bytes
+
+    assert utf8_to_single_bytes("a,é\n".encode()) == b"a,\xe9\n"
+    with pytest.raises(ValueError):
+        utf8_to_single_bytes("安心".encode())

@@ -55,6 +55,10 @@ def generate_book(
     Batch 1 (extract date ``end - batches + 1``) is a full load of everything recorded up to its date;
     each later batch, one a day up to ``end``, carries what was recorded that day. ``dirty_rate`` is the
     share of rows, in every file, that break the contract. Returns rows per file per batch and seconds.
+
+    A book of more than one chunk (``CHUNK_HOLDERS``) renders in ``workers`` spawned processes (default:
+    up to 2), so a script calling this must keep its top level under ``if __name__ == "__main__":``;
+    ``workers=1`` stays in this process. The bytes do not depend on ``workers``.
     """
     began = time.perf_counter()
     _check(holders, start, end, batches, dirty_rate, encoding)
