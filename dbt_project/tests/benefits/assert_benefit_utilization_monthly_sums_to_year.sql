@@ -1,5 +1,7 @@
--- The months of mart_benefit_utilization_monthly add up to the as-of year's row of mart_benefit_utilization
--- (counts and money exactly; member_years and entitled_units within the rounding of twelve 6-decimal terms).
+-- The months of mart_benefit_utilization_monthly add up to the as-of year's row of mart_benefit_utilization:
+-- counts and money exactly; member_years and entitled_units within the rounding of twelve 6-decimal terms,
+-- for tiers entitled to the service (a row of a service the tier is not entitled to exists only in the
+-- months it was used, so its exposure is not a sum of months).
 with
 
 monthly_totals as (
@@ -43,5 +45,10 @@ where coalesce(annual.uses, 0) <> coalesce(monthly_totals.uses, 0)
     or coalesce(annual.consumed_units, 0) <> coalesce(monthly_totals.consumed_units, 0)
     or coalesce(annual.non_compliant_uses, 0) <> coalesce(monthly_totals.non_compliant_uses, 0)
     or coalesce(annual.cost_amount, 0) <> coalesce(monthly_totals.cost_amount, 0)
-    or abs(coalesce(annual.member_years, 0) - coalesce(monthly_totals.member_years, 0)) > 0.00001
-    or abs(coalesce(annual.entitled_units, 0) - coalesce(monthly_totals.entitled_units, 0)) > 0.0001
+    or (
+        (annual.entitled_units is null or annual.entitled_units > 0)
+        and (
+            abs(coalesce(annual.member_years, 0) - coalesce(monthly_totals.member_years, 0)) > 0.00001
+            or abs(coalesce(annual.entitled_units, 0) - coalesce(monthly_totals.entitled_units, 0)) > 0.0001
+        )
+    )

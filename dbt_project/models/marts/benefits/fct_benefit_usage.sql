@@ -7,6 +7,21 @@ service_usage as (
     select * from {{ ref('stg_core__service_usage') }}
 ),
 
+-- The same uses, read again (no large CTE is referenced twice): the macro judges the uses of
+-- limited-quota services on the first read, computes their quota positions on the second, and finds each
+-- year's designated relatives on the third.
+usage_for_quota as (
+    select * from {{ ref('stg_core__service_usage') }}
+),
+
+usage_for_positions as (
+    select * from {{ ref('stg_core__service_usage') }}
+),
+
+usage_for_designation as (
+    select * from {{ ref('stg_core__service_usage') }}
+),
+
 relatives as (
     select * from {{ ref('stg_core__relatives') }}
 ),

@@ -31,7 +31,7 @@ valuation as (
 history_start as (
     select
         cast({{ dbt.date_trunc('year', 'min(valid_from)') }} as date) as first_year_start
-    from tier_history
+    from {{ ref('fct_member_tier_history') }}
 ),
 
 year_offsets as (
