@@ -98,15 +98,15 @@ category_matches as (
         classified.profile_no,
         coefficients.*,
         case
-            when ' ' || coefficients.product_categories || ' ' like '% ' || classified.product_category || ' %' then 0
-            when ' ' || coefficients.product_categories || ' ' like '% * %' then 1
+            when (' ' || coefficients.product_categories || ' ') like ('% ' || classified.product_category || ' %') then 0
+            when (' ' || coefficients.product_categories || ' ') like '% * %' then 1
         end as category_match_rank,
         case when coefficients.payment_modes = '*' then 1 else 0 end as payment_mode_match_rank,
         case
             when coefficients.coverage_kind = classified.coverage_kind
                 and (
                     coefficients.payment_modes = '*'
-                    or ' ' || coefficients.payment_modes || ' ' like '% ' || classified.payment_mode || ' %'
+                    or (' ' || coefficients.payment_modes || ' ') like ('% ' || classified.payment_mode || ' %')
                 )
                 and (coefficients.min_payment_years is null or classified.payment_years >= coefficients.min_payment_years)
                 and (coefficients.max_payment_years is null or classified.payment_years < coefficients.max_payment_years)

@@ -71,24 +71,37 @@ counting_islands as (
     {{ rating_status_islands('status_counting', ['coverage_rulebook_id'], 'is_counting') }}
 ),
 
+{%- set ruling_columns -%}
+        rulings.coverage_rulebook_id,
+        rulings.coverage_id,
+        rulings.holder_id,
+        rulings.policy_no,
+        rulings.coverage_no,
+        rulings.rulebook_id,
+        rulings.rulebook_from,
+        rulings.rulebook_until,
+        rulings.term_end_date,
+        rulings.coverage_excluded_reason,
+{%- endset %}
+
 slices as (
     select
-        coverage_rulebook_id,
+        {{ ruling_columns }}
         cast(null as {{ dbt.type_string() }}) as top_up_txn_id,
-        slice_kind,
-        rule_no,
-        coefficient,
+        rulings.slice_kind,
+        rulings.rule_no,
+        rulings.coefficient,
         cast(null as decimal(18, 2)) as top_up_amount,
-        window_from,
-        window_until,
-        origin_reason as window_start_reason,
-        window_end_reason
+        rulings.window_from,
+        rulings.window_until,
+        rulings.origin_reason as window_start_reason,
+        rulings.window_end_reason
     from rulings
 
     union all
 
     select
-        rulings.coverage_rulebook_id,
+        {{ ruling_columns }}
         top_ups.txn_id as top_up_txn_id,
         'top_up' as slice_kind,
         rulings.top_up_rule_no as rule_no,
@@ -108,23 +121,13 @@ rulebook_windows as (
     select
         slices.coverage_rulebook_id || '/' || coalesce(slices.top_up_txn_id, 'base') as slice_key,
         slices.*,
-        rulings.coverage_id,
-        rulings.holder_id,
-        rulings.policy_no,
-        rulings.coverage_no,
-        rulings.rulebook_id,
-        rulings.rulebook_from,
-        rulings.rulebook_until,
-        rulings.term_end_date,
         coalesce(
-            rulings.coverage_excluded_reason,
+            slices.coverage_excluded_reason,
             case when slices.rule_no is null then 'no_rating_rule' end
         ) as excluded_reason,
-        greatest(slices.window_from, rulings.rulebook_from) as rulebook_window_from,
-        least(slices.window_until, rulings.rulebook_until) as rulebook_window_until
+        greatest(slices.window_from, slices.rulebook_from) as rulebook_window_from,
+        least(slices.window_until, slices.rulebook_until) as rulebook_window_until
     from slices
-    inner join rulings
-        on slices.coverage_rulebook_id = rulings.coverage_rulebook_id
 ),
 
 premium_pieces as (
