@@ -11,6 +11,18 @@
   slice left with no row at all keeps one row over its window with the reason it never counted.
 -#}
 {% macro rating_slices(coverage_rulings, coverage_premiums, top_ups, status_timeline, rating_exclusions) -%}
+{%- set ruling_columns -%}
+        rulings.coverage_rulebook_id,
+        rulings.coverage_id,
+        rulings.holder_id,
+        rulings.policy_no,
+        rulings.coverage_no,
+        rulings.rulebook_id,
+        rulings.rulebook_from,
+        rulings.rulebook_until,
+        rulings.term_end_date,
+        rulings.coverage_excluded_reason,
+{%- endset %}
 with
 
 statuses as (
@@ -70,19 +82,6 @@ status_counting as (
 counting_islands as (
     {{ rating_status_islands('status_counting', ['coverage_rulebook_id'], 'is_counting') }}
 ),
-
-{%- set ruling_columns -%}
-        rulings.coverage_rulebook_id,
-        rulings.coverage_id,
-        rulings.holder_id,
-        rulings.policy_no,
-        rulings.coverage_no,
-        rulings.rulebook_id,
-        rulings.rulebook_from,
-        rulings.rulebook_until,
-        rulings.term_end_date,
-        rulings.coverage_excluded_reason,
-{%- endset %}
 
 slices as (
     select
