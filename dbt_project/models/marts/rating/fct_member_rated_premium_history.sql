@@ -5,8 +5,23 @@ states as (
     select * from {{ ref('int_member__rating_states') }}
 ),
 
+member_states as (
+    select * from states
+    where is_member
+),
+
+intervals as (
+    {{ collapse_intervals('member_states', ['holder_id'], ['rated_premium'], [], 'state_from', 'state_until') }}
+),
+
 final as (
-    {{ member_rated_premium_history('states') }}
+    select
+        holder_id || '/' || cast(valid_from as {{ dbt.type_string() }}) as rated_premium_history_id,
+        holder_id,
+        valid_from,
+        valid_to,
+        rated_premium
+    from intervals
 )
 
 select * from final

@@ -1,28 +1,7 @@
 {#-
-  Histories from the swept states (rows of member_rating_states), days in the programme only: maximal
-  intervals of constant rated premium, and of constant tier with the tier change that opened each one.
+  Tier history from swept states (rows of member_rating_states), days in the programme only: maximal
+  intervals of constant tier, each with the tier change that opened it.
 -#}
-{% macro member_rated_premium_history(states) -%}
-with
-
-member_states as (
-    select * from {{ states }}
-    where is_member
-),
-
-intervals as (
-    {{ collapse_intervals('member_states', ['holder_id'], ['rated_premium'], [], 'state_from', 'state_until') }}
-)
-
-select
-    holder_id || '/' || cast(valid_from as {{ dbt.type_string() }}) as rated_premium_history_id,
-    holder_id,
-    valid_from,
-    valid_to,
-    rated_premium
-from intervals
-{%- endmacro %}
-
 {% macro member_tier_history(states) -%}
 with
 
