@@ -100,6 +100,65 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     return EXIT_OK  # not reached
 
 
+def cmd_scenario_run(args: argparse.Namespace) -> int:
+    """Re-rate the book under a proposal and project its benefit cost (results in schema `scenarios`)."""
+    from vipwh.scenarios.proposal import ProposalError
+    from vipwh.scenarios.runner import ScenarioError, run_scenario, run_summary
+
+    started = time.monotonic()
+    try:
+        result = run_scenario(Path(args.proposal), Path(args.warehouse), as_of=args.as_of,
+                              publish=not args.no_publish)
+    except ProposalError as exc:
+        print(f"vipwh scenario: {exc}", file=sys.stderr)
+        return 2
+    except ScenarioError as exc:
+        print(f"vipwh scenario: {exc}", file=sys.stderr)
+        return EXIT_BUILD_FAILED
+    print(f"vipwh scenario: {result.scenario_id} as of {result.as_of} (baseline {result.baseline_rulebook_id}, "
+          f"benefit rates from {result.reference_year})")
+    print(run_summary(result, Path(args.warehouse)))
+    for note in result.notes:
+        print(f"  {note}", file=sys.stderr)
+    if result.snapshot:
+        print(f"  published: {result.snapshot}")
+    print("  time: " + ", ".join(f"{stage} {seconds:.1f}s" for stage, seconds in result.seconds.items())
+          + f"; total {time.monotonic() - started:.1f}s")
+    return EXIT_OK
+
+
+def cmd_scenario_compare(args: argparse.Namespace) -> int:
+    """Headline table of several scenarios side by side (published snapshot)."""
+    from vipwh.scenarios.runner import ScenarioError, compare
+
+    try:
+        print(compare(args.ids, Path(args.warehouse)))
+    except ScenarioError as exc:
+        print(f"vipwh scenario: {exc}", file=sys.stderr)
+        return 2
+    return EXIT_OK
+
+
+def cmd_scenario_validate(args: argparse.Namespace) -> int:
+    """Check a proposal file against the rule seeds (or a warehouse's rules) without running it."""
+    from vipwh.scenarios.proposal import Catalogue, ProposalError, load_proposal
+
+    try:
+        if args.warehouse:
+            import duckdb
+
+            with duckdb.connect(args.warehouse, read_only=True) as con:
+                catalogue = Catalogue.load(con)
+        else:
+            catalogue = Catalogue.from_seeds()
+        proposal = load_proposal(Path(args.proposal), catalogue)
+    except ProposalError as exc:
+        print(f"vipwh scenario: {exc}", file=sys.stderr)
+        return 2
+    print(f"vipwh scenario: {args.proposal} is a valid proposal {proposal.id!r} on {proposal.base_rulebook}")
+    return EXIT_OK
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="vipwh", description="The 臻选荟员 membership warehouse.")
     sub = top.add_subparsers(dest="command", required=True)
@@ -143,6 +202,22 @@ def parser() -> argparse.ArgumentParser:
     dash.add_argument("--port", type=int, default=8501)
     dash.add_argument("--address", default="127.0.0.1", help="address to listen on (default localhost only)")
     dash.set_defaults(func=cmd_dashboard)
+    scenario = sub.add_parser("scenario", help="benefit-redesign scenarios: re-rate the book under a proposal")
+    scenario_sub = scenario.add_subparsers(dest="scenario_command", required=True)
+    scenario_run = scenario_sub.add_parser("run", help="run a proposal file against the warehouse (docs/scenarios.md)")
+    scenario_run.add_argument("proposal", help="proposal YAML file, e.g. data/scenarios/raise_star1_35000.yaml")
+    scenario_run.add_argument("--warehouse", default=os.environ.get("VIPWH_WAREHOUSE", "data/warehouse.duckdb"))
+    scenario_run.add_argument("--as-of", type=_date, help="day to rate the book on (default: the warehouse's as-of)")
+    scenario_run.add_argument("--no-publish", action="store_true", help="store the results without re-publishing")
+    scenario_run.set_defaults(func=cmd_scenario_run)
+    scenario_compare = scenario_sub.add_parser("compare", help="headline table of scenarios side by side")
+    scenario_compare.add_argument("ids", nargs="+", help="scenario ids (the proposals' `id`)")
+    scenario_compare.add_argument("--warehouse", default=os.environ.get("VIPWH_WAREHOUSE", "data/warehouse.duckdb"))
+    scenario_compare.set_defaults(func=cmd_scenario_compare)
+    scenario_validate = scenario_sub.add_parser("validate", help="check a proposal file without running it")
+    scenario_validate.add_argument("proposal")
+    scenario_validate.add_argument("--warehouse", help="check against this warehouse's rules (default: the seeds)")
+    scenario_validate.set_defaults(func=cmd_scenario_validate)
     return top
 
 
