@@ -155,6 +155,42 @@ TINY_TABLES: dict[str, str] = {
                      ('star2', 2, '二星', 45000, 150000), ('star3', 3, '三星', 150000, 300000),
                      ('star4', 4, '四星', 300000, 500000), ('star5', 5, '五星', 500000, null)
         ) as thresholds(tier_code, tier_rank, tier_name_zh, lower_bound, upper_bound)""",
+    "scenarios.scenario_runs": """
+        select scenario_id, description, cast(as_of_date as date) as as_of_date, baseline_rulebook_id,
+               reference_year, proposal_yaml
+        from (values
+            ('raise_star1', '一星门槛 35 000', '2026-02-20', 'handbook_2026', 2025, 'id: raise_star1'),
+            ('dental', null, '2026-02-20', 'handbook_2026', 2025, 'id: dental')
+        ) as runs(scenario_id, description, as_of_date, baseline_rulebook_id, reference_year, proposal_yaml)""",
+    "scenarios.scenario_tier_distribution": """
+        select scenario_id, tier_code, tier_rank, baseline_members, proposal_members,
+               cast(baseline_rated_premium as decimal(38, 6)) as baseline_rated_premium,
+               cast(proposal_rated_premium as decimal(38, 6)) as proposal_rated_premium
+        from (values
+            ('raise_star1', 'family', 0, 1, 2, 12000, 43000), ('raise_star1', 'star1', 1, 1, 0, 31000, 0),
+            ('raise_star1', 'star2', 2, 2, 2, 96000, 96000), ('dental', 'family', 0, 1, 1, 12000, 12000),
+            ('dental', 'star1', 1, 1, 1, 31000, 31000), ('dental', 'star2', 2, 2, 2, 96000, 96000)
+        ) as tiers(scenario_id, tier_code, tier_rank, baseline_members, proposal_members, baseline_rated_premium,
+                   proposal_rated_premium)""",
+    "scenarios.scenario_tier_migration": """
+        select scenario_id, from_tier_code, to_tier_code, members
+        from (values ('raise_star1', 'family', 'family', 1), ('raise_star1', 'star1', 'family', 1),
+                     ('raise_star1', 'star2', 'star2', 2), ('dental', 'star2', 'star2', 2)
+        ) as migration(scenario_id, from_tier_code, to_tier_code, members)""",
+    "scenarios.scenario_member_changes": """
+        select 'raise_star1' as scenario_id, 'H6' as holder_id, 'star1' as baseline_tier_code,
+               'family' as proposal_tier_code, cast(31000 as decimal(38, 6)) as baseline_rated_premium,
+               cast(31000 as decimal(38, 6)) as proposal_rated_premium""",
+    "scenarios.scenario_benefit_cost": """
+        select scenario_id, service_code, tier_code, cast(baseline_cost as decimal(18, 2)) as baseline_projected_cost,
+               cast(proposal_cost as decimal(18, 2)) as proposal_projected_cost,
+               cast(proposal_cost - baseline_cost as decimal(18, 2)) as delta_projected_cost,
+               baseline_uses as baseline_projected_uses, proposal_uses as proposal_projected_uses
+        from (values
+            ('raise_star1', 'dental_cleaning', 'star1', 150, 0, 1.0, 0.0),
+            ('raise_star1', 'limousine', 'star2', 350, 350, 1.0, 1.0),
+            ('dental', 'dental_cleaning_relative', 'star2', 0, 150, 0.0, 1.0)
+        ) as cost(scenario_id, service_code, tier_code, baseline_cost, proposal_cost, baseline_uses, proposal_uses)""",
     "quality.dq_check_results": """
         select build_id, cast(checked_at as timestamp) as checked_at, check_name, asset_key, severity, passed,
                failing_rows, sample
@@ -173,7 +209,7 @@ def build_tiny_warehouse(warehouse: Path, tables: dict[str, str] | None = None) 
     tables = TINY_TABLES if tables is None else tables
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(warehouse)) as con:
-        for schema in ("marts", "rules", "quality"):
+        for schema in ("marts", "rules", "quality", "scenarios"):
             con.execute(f"create schema if not exists {schema}")
         for name, select in tables.items():
             con.execute(f"create or replace table {name} as {select}")

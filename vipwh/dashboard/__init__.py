@@ -21,5 +21,6 @@ PAGES: tuple[Page, ...] = (
     Page("会员 Members", "upcoming_drops", "即将降级 Upcoming drops", ":material/hourglass_bottom:"),
     Page("权益 Benefits", "benefit_utilization", "权益使用 Utilization", ":material/grid_on:"),
     Page("权益 Benefits", "cost_leakage", "成本与渗漏 Cost & leakage", ":material/payments:"),
+    Page("方案 Scenarios", "scenarios", "方案对比 Scenarios", ":material/compare_arrows:"),
     Page("数据 Data", "data_quality", "数据质量 Data quality", ":material/fact_check:"),
 )
