@@ -51,8 +51,16 @@ if len(baselines) > 1:
     st.warning("所选方案的基线不同 — the scenarios chosen were run on different as-of dates or baselines; each is "
                "compared with its own baseline.", icon="⚠️")
 
-# headline: one column per scenario, its delta against its baseline
+# headline: the baseline (when the scenarios share it), then one column per scenario with its delta
 headline = {}
+if len(baselines) == 1:
+    tiers = distribution[distribution["scenario_id"] == chosen[0]]
+    column = {f"{queries.tier_label(row.tier_code)} 会员 members": f"{row.baseline_members:,}"
+              for row in tiers.itertuples()}
+    column["定级保费 rated premium (CNY)"] = f"{float(tiers['baseline_rated_premium'].sum()):,.0f}"
+    cells = cost[cost["scenario_id"] == chosen[0]]
+    column["预计权益成本 projected cost (CNY/yr)"] = f"{float(cells['baseline_projected_cost'].sum()):,.0f}"
+    headline[BASELINE] = column
 for scenario_id in chosen:
     tiers = distribution[distribution["scenario_id"] == scenario_id]
     cells = cost[cost["scenario_id"] == scenario_id]
