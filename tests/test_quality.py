@@ -333,12 +333,16 @@ BREAKS = {
         update raw.batch_files set rows_in_manifest = 202 where extract_date = '2026-01-05'"""),
     "raw_table_lost_a_row": ("batch_reconciliation", """
         delete from raw.customers where holder_id = 'C7'"""),
+    # 6 quarantined of 206 rows = 2.9 %: over 1 %, and 6 rows is at least the 5-row minimum
     "quarantine_rate_over_1_percent": ("quarantine_rate", """
-        update raw.batch_files set rows_in_manifest = 203, rows_in_file = 203, rows_quarantined = 3
+        update raw.batch_files set rows_in_manifest = 206, rows_in_file = 206, rows_quarantined = 6
         where extract_date = '2026-01-05';
         insert into raw.quarantine values
             ('2026-01-05', 'customers.csv', 8, 'missing holder_id', '{}', '2026-01-05 12:00:00'),
-            ('2026-01-05', 'customers.csv', 9, 'missing holder_id', '{}', '2026-01-05 12:00:00')"""),
+            ('2026-01-05', 'customers.csv', 9, 'missing holder_id', '{}', '2026-01-05 12:00:00'),
+            ('2026-01-05', 'customers.csv', 10, 'missing holder_id', '{}', '2026-01-05 12:00:00'),
+            ('2026-01-05', 'customers.csv', 11, 'missing holder_id', '{}', '2026-01-05 12:00:00'),
+            ('2026-01-05', 'customers.csv', 12, 'missing holder_id', '{}', '2026-01-05 12:00:00')"""),
 }
 
 
@@ -378,7 +382,19 @@ def test_stop_periods_after_the_valuation_date_are_not_judged(warehouse: Path):
 def test_quarantine_threshold_is_configurable(warehouse: Path):
     _break(warehouse, BREAKS["quarantine_rate_over_1_percent"][1])
     assert set(_failed(warehouse)) == {"quarantine_rate"}
-    assert _failed(warehouse, quality.Settings(quarantine_rate_max=0.02)) == {}
+    assert _failed(warehouse, quality.Settings(quarantine_rate_max=0.03)) == {}
+
+
+def test_a_few_bad_rows_in_a_small_file_are_not_a_rate(warehouse: Path):
+    # 3 quarantined of 203 rows = 1.5 %, but fewer than the 5-row minimum: judged as noise
+    _break(warehouse, """
+        update raw.batch_files set rows_in_manifest = 203, rows_in_file = 203, rows_quarantined = 3
+        where extract_date = '2026-01-05';
+        insert into raw.quarantine values
+            ('2026-01-05', 'customers.csv', 8, 'missing holder_id', '{}', '2026-01-05 12:00:00'),
+            ('2026-01-05', 'customers.csv', 9, 'missing holder_id', '{}', '2026-01-05 12:00:00')""")
+    assert _failed(warehouse) == {}
+    assert set(_failed(warehouse, quality.Settings(quarantine_min_rows=3))) == {"quarantine_rate"}
 
 
 def test_a_missing_table_fails_with_a_clear_message(warehouse: Path):

@@ -14,15 +14,18 @@ from dagster_project.lib import quality
 
 GROUP = "quality"
 QUARANTINE_RATE_ENV = "VIPWH_QUARANTINE_RATE_MAX"
+QUARANTINE_MIN_ROWS_ENV = "VIPWH_QUARANTINE_MIN_ROWS"
 
 
 def settings() -> quality.Settings:
     """Settings read when a check runs (never at import): the valuation date and the quarantine threshold."""
     as_of = project.as_of_date()
     rate = os.environ.get(QUARANTINE_RATE_ENV, "").strip()
+    min_rows = os.environ.get(QUARANTINE_MIN_ROWS_ENV, "").strip()
     return quality.Settings(
         as_of=date.fromisoformat(as_of) if as_of else None,
         quarantine_rate_max=float(rate) if rate else quality.DEFAULT_QUARANTINE_RATE_MAX,
+        quarantine_min_rows=int(min_rows) if min_rows else quality.DEFAULT_QUARANTINE_MIN_ROWS,
     )
 
 

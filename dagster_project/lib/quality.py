@@ -41,6 +41,9 @@ Severity = Literal["blocking", "warning"]
 
 HANDBOOK_RULEBOOK = "handbook_2026"
 DEFAULT_QUARANTINE_RATE_MAX = 0.01
+# A rate is judged only from this many quarantined rows of a file up: one bad row in a small daily delta
+# (1 of 87 rows is 1.1 %) is noise, not a broken extract.
+DEFAULT_QUARANTINE_MIN_ROWS = 5
 FAR_FUTURE = date(9999, 12, 31)
 
 # --- The handbook, typed in (RULES.md) -------------------------------------------------------------------
@@ -158,6 +161,7 @@ class Settings:
 
     as_of: date | None = None  # valuation date; None = the latest loaded extract date (raw.batches)
     quarantine_rate_max: float = DEFAULT_QUARANTINE_RATE_MAX
+    quarantine_min_rows: int = DEFAULT_QUARANTINE_MIN_ROWS
     sample_size: int = 10
     violation_cap: int = 200
 
@@ -216,7 +220,8 @@ def run_check(check: Check, warehouse: Path | str, settings: Settings | None = N
                               f"build it before running the check")
             resolved = settings if settings.as_of else Settings(
                 as_of=latest_loaded_extract(con), quarantine_rate_max=settings.quarantine_rate_max,
-                sample_size=settings.sample_size, violation_cap=settings.violation_cap)
+                quarantine_min_rows=settings.quarantine_min_rows, sample_size=settings.sample_size,
+                violation_cap=settings.violation_cap)
             sql = check.sql(resolved)
             if check.shape == "violations":
                 sql = (f"select *, count(*) over () as violation_count\nfrom (\n{sql}\n) as violations\n"
@@ -1039,7 +1044,7 @@ def _policy_status_expectations(settings: Settings) -> list:
     return [gx.expectations.ExpectColumnPairValuesToBeEqual(column_A="status", column_B="log_status")]
 
 
-def _loaded_files_sql(with_table_rows: bool) -> str:
+def _loaded_files_sql(with_table_rows: bool, min_quarantined: int = 0) -> str:
     table_rows = "\n    union all\n".join(
         f"    select '{extract.name}' as file_name, _extract_date as extract_date, count(*) as rows_in_table\n"
         f"    from raw.{extract.table}\n    group by _extract_date"
@@ -1070,9 +1075,13 @@ quarantine_rows as (
     left join quarantine_rows
         on files.extract_date = quarantine_rows.extract_date
         and files.file_name = quarantine_rows.file_name""" if with_table_rows else """,
-        case when files.rows_in_file > 0 then files.rows_quarantined / files.rows_in_file else 0.0 end
-            as quarantine_rate,
+        case
+            when files.rows_in_file > 0 and files.rows_quarantined >= {min_quarantined}
+                then files.rows_quarantined / files.rows_in_file
+            else 0.0
+        end as quarantine_rate,
     from loaded_files as files"""
+    joined = joined.replace("{min_quarantined}", str(int(min_quarantined)))
     return f"""
 with
 
@@ -1223,10 +1232,13 @@ CHECKS: tuple[Check, ...] = (
     ),
     Check(
         name="quarantine_rate", asset_key=BATCH_LEDGER, severity=WARNING,
-        description="For every file of every loaded batch, rows quarantined / rows in file stays under the "
-                    "threshold (default 1 %, VIPWH_QUARANTINE_RATE_MAX).",
+        description="For every file of every loaded batch with at least 5 quarantined rows "
+                    "(VIPWH_QUARANTINE_MIN_ROWS), rows quarantined / rows in file stays under the threshold "
+                    "(default 1 %, VIPWH_QUARANTINE_RATE_MAX).",
         reads=("raw.batches", "raw.batch_files"),
-        sql=lambda settings: _loaded_files_sql(with_table_rows=False), expectations=_quarantine_rate_expectations,
+        sql=lambda settings: _loaded_files_sql(with_table_rows=False,
+                                               min_quarantined=settings.quarantine_min_rows),
+        expectations=_quarantine_rate_expectations,
     ),
 )
 
