@@ -182,3 +182,17 @@ def test_month_end_distribution_and_metricflow(built: Path):
                            where month = date '2024-06-01' order by tier_rank""")
     assert rows == [("family", 1, Decimal("29999.99")), ("star1", 2, Decimal("68000")),
                     ("star2", 1, Decimal("50000")), ("star5", 2, Decimal("1100000"))]
+
+
+def test_every_query_of_the_analyst_guide_runs_on_the_snapshot(built: Path):
+    import re
+
+    from dagster_project.lib.publish import connect_snapshot
+
+    guide = (Path(__file__).resolve().parent.parent / "docs" / "analyst_guide.md").read_text(encoding="utf-8")
+    statements = [stmt.strip() for block in re.findall(r"```sql\n(.*?)```", guide, re.S)
+                  for stmt in block.split(";") if stmt.strip()]
+    assert len(statements) >= 10
+    with connect_snapshot(built) as con:
+        for statement in statements:
+            con.sql(statement).fetchall()  # raises on any error
