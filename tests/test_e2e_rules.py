@@ -196,3 +196,47 @@ def test_every_query_of_the_analyst_guide_runs_on_the_snapshot(built: Path):
     with connect_snapshot(built) as con:
         for statement in statements:
             con.sql(statement).fetchall()  # raises on any error
+
+
+def _tool(name: str) -> str:
+    import sys
+
+    return str(Path(sys.executable).with_name(name))
+
+
+def test_metricflow_query_answers_members_by_tier(built: Path, tmp_path: Path):
+    import csv
+    import os
+    import shutil
+    import subprocess
+
+    from tests.conftest import REPO_ROOT
+
+    env = {**os.environ, "VIPWH_WAREHOUSE": str(built), "DBT_PROFILES_DIR": str(REPO_ROOT)}
+    # MetricFlow reads target/semantic_manifest.json of the project, whose relation names carry the
+    # warehouse's catalog: parse a copy of the project against this warehouse
+    project = tmp_path / "dbt_project"
+    shutil.copytree(REPO_ROOT / "dbt_project", project, ignore=shutil.ignore_patterns("target", "logs"))
+    parsed = subprocess.run([_tool("dbt"), "parse", "--quiet"], cwd=project, env=env, capture_output=True, text=True)
+    assert parsed.returncode == 0, parsed.stdout + parsed.stderr
+    out = tmp_path / "members.csv"
+    result = subprocess.run(
+        [_tool("mf"), "query", "--metrics", "members,rated_premium",
+         "--group-by", "metric_time__month,tier_month__tier_code",
+         "--start-time", "2024-06-01", "--end-time", "2024-06-30", "--csv", str(out)],
+        cwd=project, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    with out.open() as fh:
+        rows = {(row["tier_month__tier_code"]): (int(float(row["members"])), Decimal(row["rated_premium"]))
+                for row in csv.DictReader(fh)}
+    # month end of June 2024, worked out by hand in the module docstring's book
+    assert rows == {"family": (1, Decimal("29999.99")), "star1": (2, Decimal("68000")),
+                    "star2": (1, Decimal("50000")), "star5": (2, Decimal("1100000"))}
+
+
+def test_dbt_docs_generate(built: Path, tmp_path: Path):
+    from tests.conftest import dbt
+
+    result = dbt(built, "docs", "generate")
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert (built.parent / "dbt_target" / "catalog.json").exists()
