@@ -90,8 +90,8 @@ def _text(name: str) -> pl.Expr:
 
 
 def _rules(column: Column, service_codes: Iterable[str], file_name: str) -> tuple[pl.Expr, list[pl.Expr]]:
-    """The typed value of a column and the reasons (null when fine) it can give."""
-    value = _text(column.name)
+    """The typed value of a column and the reasons (null when fine) it can give (text already trimmed)."""
+    value = pl.col(column.name)
     present = value.is_not_null()
     reasons: list[pl.Expr] = []
     if column.required:
@@ -146,8 +146,13 @@ def validate(frame: pl.DataFrame, extract: ExtractFile, service_codes: Iterable[
         typed_exprs.append(typed.alias(TYPED + column.name))
         reason_exprs.extend(reasons)
     reason = pl.concat_str(reason_exprs, separator="; ", ignore_nulls=True)
-    return frame.with_columns(typed_exprs).with_columns(
-        pl.when(reason == "").then(None).otherwise(reason).alias(REASON)
+    # trim once, then type and judge lazily so shared subexpressions are computed once
+    return (
+        frame.lazy()
+        .with_columns([_text(name).alias(name) for name in extract.column_names])
+        .with_columns(typed_exprs)
+        .with_columns(pl.when(reason == "").then(None).otherwise(reason).alias(REASON))
+        .collect()
     )
 
 
