@@ -27,7 +27,7 @@ demo: $(STAMP)
 
 ## test: lint, then every test
 test: $(STAMP) lint
-	$(BIN)/pytest -q -n 2 --durations=10
+	$(BIN)/pytest -q -n 2 --dist loadfile --durations=10
 
 lint: $(STAMP)
 	$(BIN)/ruff check vipwh dagster_project tests

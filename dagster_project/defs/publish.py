@@ -17,7 +17,7 @@ def build_publish_asset(mart_keys: Sequence[dg.AssetKey]) -> dg.AssetsDefinition
                           "Parquet), swapped in atomically; readers (`vipwh sql`, dashboards) use only this.")
     def snapshot(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
         with warehouse.connect() as con:
-            build_id = f"{datetime.now():%Y%m%dT%H%M%S}-{context.run_id[:8]}"
+            build_id = f"{datetime.now():%Y%m%dT%H%M%S}-{context.run.run_id[:8]}"
             path = publish_lib.publish(con, warehouse.warehouse_file(), build_id=build_id)
         return dg.MaterializeResult(metadata={"snapshot": str(path)})
 
