@@ -9,9 +9,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-EXIT_OK = 0
-EXIT_BUILD_FAILED = 1
-EXIT_BATCH_REJECTED = 3
+from vipwh.build import EXIT_BUILD_FAILED, EXIT_OK
 
 
 def _date(text: str) -> date:

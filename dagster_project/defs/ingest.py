@@ -24,7 +24,8 @@ def landing_batches(context: dg.AssetExecutionContext, warehouse: Warehouse) -> 
         outcomes = load.register(con, warehouse.landing_dir(), datetime.now())
         pending = [b.label for b in load.pending_batches(con)]
     for outcome in outcomes:
-        context.log.error(outcome.message) if outcome.status == "rejected" else context.log.warning(outcome.message)
+        log = context.log.error if outcome.status == "rejected" else context.log.warning
+        log(outcome.message)
     return dg.MaterializeResult(metadata={
         "pending_batches": dg.MetadataValue.json(pending),
         "rejected": dg.MetadataValue.json([o.message for o in outcomes if o.status == "rejected"]),
@@ -71,8 +72,8 @@ def batch_ledger(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.
         if outcome.status == "rejected":
             context.log.error(outcome.message)
     return dg.MaterializeResult(metadata={
-        "loaded_now": [o.extract_date for o in outcomes if o.status == "loaded"].__len__(),
-        "rejected_now": [o.extract_date for o in outcomes if o.status == "rejected"].__len__(),
+        "loaded_now": sum(o.status == "loaded" for o in outcomes),
+        "rejected_now": sum(o.status == "rejected" for o in outcomes),
         "batches_loaded_total": loaded_total,
     })
 

@@ -77,14 +77,18 @@ def register(con: duckdb.DuckDBPyConnection, landing: Path, now: datetime) -> li
                  str(batch.folder.resolve()), sum(f.rows for f in batch.files.values()), now, message],
             )
             if problems:
-                for problem in problems:
-                    con.execute(
-                        "insert into raw.batch_rejections values (?, ?, ?, ?)",
-                        [batch.extract_date, _file_of(problem), problem, now],
-                    )
-        if problems:
-            outcomes.append(BatchOutcome(key, "rejected", f"batch {key} rejected: " + "; ".join(problems)))
+                outcomes.append(_record_rejection(con, batch.extract_date, problems, now))
     return outcomes
+
+
+def _record_rejection(con: duckdb.DuckDBPyConnection, extract_date, problems: list[str], now: datetime
+                      ) -> BatchOutcome:
+    """One raw.batch_rejections row per problem (inside the caller's transaction); the batch's outcome."""
+    for problem in problems:
+        con.execute("insert into raw.batch_rejections values (?, ?, ?, ?)",
+                    [extract_date, _file_of(problem), problem, now])
+    key = extract_date.isoformat()
+    return BatchOutcome(key, "rejected", f"batch {key} rejected: " + "; ".join(problems))
 
 
 def _file_of(problem: str) -> str | None:
@@ -234,10 +238,7 @@ def finalize(con: duckdb.DuckDBPyConnection, now: datetime) -> list[BatchOutcome
                 con.execute("delete from raw.batch_files where extract_date = ?", [batch.extract_date])
                 con.execute("update raw.batches set status = 'rejected', message = ? where extract_date = ?",
                             ["; ".join(problems), batch.extract_date])
-                for problem in problems:
-                    con.execute("insert into raw.batch_rejections values (?, ?, ?, ?)",
-                                [batch.extract_date, _file_of(problem), problem, now])
-                outcomes.append(BatchOutcome(key, "rejected", f"batch {key} rejected: " + "; ".join(problems)))
+                outcomes.append(_record_rejection(con, batch.extract_date, problems, now))
             else:
                 con.execute(
                     """update raw.batches set status = 'loaded', loaded_at = ?, message = null,

@@ -38,15 +38,11 @@ def _utf8_copy(path: Path, encoding: str, workdir: Path) -> Path:
     return target
 
 
-def _read_strict(path: Path, columns: list[str]) -> pl.DataFrame:
-    frame = pl.read_csv(
-        path, infer_schema=False, row_index_name=LINE, row_index_offset=2,
-        raise_if_empty=False,
-    )
-    return frame
+def _read_strict(path: Path) -> pl.DataFrame:
+    return pl.read_csv(path, infer_schema=False, row_index_name=LINE, row_index_offset=2, raise_if_empty=False)
 
 
-def _read_tolerant(path: Path, columns: list[str]) -> pl.DataFrame:
+def _read_tolerant(path: Path) -> pl.DataFrame:
     """Slow path for files with ragged lines: every record kept, ragged ones marked."""
     header: list[str] = []
     records: list[list[str | None]] = []
@@ -76,9 +72,9 @@ def read_extract(path: Path, extract: ExtractFile, encoding: str = "utf-8") -> p
     with tempfile.TemporaryDirectory(prefix="vipwh-parse-") as tmp:
         source = path if encoding == "utf-8" else _utf8_copy(path, encoding, Path(tmp))
         try:
-            frame = _read_strict(source, extract.column_names)
+            frame = _read_strict(source)
         except pl.exceptions.ComputeError:
-            frame = _read_tolerant(source, extract.column_names)
+            frame = _read_tolerant(source)
     if "_ragged" not in frame.columns:
         frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias("_ragged"))
     return frame
