@@ -17,7 +17,7 @@ WAREHOUSE    ?= data/warehouse.duckdb
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,spark]"
 	touch $(STAMP)
 
 ## demo: generate the demo book (20 000 holders, fixed seed) and build the warehouse from it

@@ -25,12 +25,39 @@ def _stage_of(step_key: str) -> str:
     return "other"
 
 
-def configure_environment(landing: Path, warehouse: Path, as_of: date | None, quiet: bool = True) -> None:
-    """The settings every part of the job reads (Dagster assets and the dbt profile alike)."""
+def configure_environment(landing: Path, warehouse: Path, as_of: date | None, quiet: bool = True,
+                          engine: str = "duckdb") -> Path:
+    """The settings every part of the job reads (Dagster assets and the dbt profile alike).
+
+    Returns the DuckDB file the job writes: ``warehouse`` itself on DuckDB; on Spark, ``warehouse`` is Spark's
+    warehouse directory and the file is its control file (raw tables, quality results, views on the Parquet).
+    """
+    from dagster_project.lib import engine as engines
+
     os.environ["VIPWH_LANDING"] = str(landing.resolve())
+    os.environ[engines.ENGINE_ENV] = engine
+    os.environ[engines.DBT_TARGET_ENV] = engine
+    if engine == engines.SPARK:
+        os.environ[engines.SPARK_WAREHOUSE_ENV] = str(warehouse.resolve())
+        warehouse = engines.control_file(warehouse)
     os.environ["VIPWH_WAREHOUSE"] = str(warehouse.resolve())
     os.environ["VIPWH_AS_OF"] = as_of.isoformat() if as_of else ""
     os.environ["VIPWH_PROGRESS"] = "" if quiet else "1"
+    return warehouse
+
+
+def spark_problem(warehouse: Path) -> str | None:
+    """Why `--engine spark` cannot run here (None when it can): Java, dbt-spark, a directory to write."""
+    import importlib.util
+    import shutil
+
+    if warehouse.exists() and not warehouse.is_dir():
+        return f"--engine spark takes a directory as --warehouse (Spark's warehouse), and {warehouse} is a file"
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        return "--engine spark needs Java 17 (`apt-get install openjdk-17-jre-headless`, or set JAVA_HOME)"
+    if importlib.util.find_spec("pyspark") is None or importlib.util.find_spec("dbt.adapters.spark") is None:
+        return "--engine spark needs dbt-spark and pyspark: pip install -e '.[spark]'"
+    return None
 
 
 def execute_build_job(log_file: Path | None = None):
@@ -84,11 +111,17 @@ def _connect_when_free(warehouse: Path, seconds: float = 30.0, read_only: bool =
 
 
 def run_build(landing: Path, warehouse: Path, as_of: date | None = None, quiet: bool = False,
-              summary_json: Path | None = None) -> int:
+              summary_json: Path | None = None, engine: str = "duckdb") -> int:
     if not landing.exists():
         print(f"vipwh build: landing folder {landing} does not exist", file=sys.stderr)
         return EXIT_BUILD_FAILED
-    configure_environment(landing, warehouse, as_of, quiet)
+    if engine == "spark":
+        problem = spark_problem(warehouse)
+        if problem:
+            print(f"vipwh build: {problem}", file=sys.stderr)
+            return EXIT_BUILD_FAILED
+        warehouse.mkdir(parents=True, exist_ok=True)
+    warehouse = configure_environment(landing, warehouse, as_of, quiet, engine)
     from dagster_project.project import DbtParseError, ensure_dbt_manifest
 
     try:

@@ -42,14 +42,16 @@ def cmd_build(args: argparse.Namespace) -> int:
     from vipwh.build import run_build
 
     return run_build(landing=Path(args.landing), warehouse=Path(args.warehouse), as_of=args.as_of,
-                     quiet=args.quiet, summary_json=Path(args.summary_json) if args.summary_json else None)
+                     quiet=args.quiet, summary_json=Path(args.summary_json) if args.summary_json else None,
+                     engine=args.engine)
 
 
 def cmd_sql(args: argparse.Namespace) -> int:
+    from dagster_project.lib.engine import resolve_warehouse
     from dagster_project.lib.publish import connect_snapshot
 
     try:
-        con = connect_snapshot(Path(args.warehouse))
+        con = connect_snapshot(resolve_warehouse(Path(args.warehouse)))
     except FileNotFoundError as exc:
         print(f"vipwh sql: {exc}", file=sys.stderr)
         return 2
@@ -81,9 +83,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
     """Serve the management dashboard (Streamlit, headless) on localhost; it reads the published snapshot."""
+    from dagster_project.lib.engine import resolve_warehouse
     from dagster_project.lib.publish import current_snapshot
 
-    warehouse = Path(args.warehouse).resolve()
+    warehouse = resolve_warehouse(Path(args.warehouse)).resolve()
     if current_snapshot(warehouse) is None:
         print(f"vipwh dashboard: nothing published yet for {warehouse}; pages show a notice until "
               "`vipwh build` publishes a snapshot", file=sys.stderr)
@@ -174,7 +177,10 @@ def parser() -> argparse.ArgumentParser:
 
     build = sub.add_parser("build", help="ingest new batches, build and check the warehouse (Dagster job)")
     build.add_argument("--landing", default=os.environ.get("VIPWH_LANDING", "data/landing"))
-    build.add_argument("--warehouse", default=os.environ.get("VIPWH_WAREHOUSE", "data/warehouse.duckdb"))
+    build.add_argument("--warehouse", default=os.environ.get("VIPWH_WAREHOUSE", "data/warehouse.duckdb"),
+                       help="DuckDB file (engine duckdb) or Spark warehouse directory (engine spark)")
+    build.add_argument("--engine", choices=["duckdb", "spark"], default="duckdb",
+                       help="where dbt runs: DuckDB in this process (default) or Spark (docs/spark.md)")
     build.add_argument("--as-of", type=_date, help="valuation date (default: latest extract date loaded)")
     build.add_argument("--quiet", action="store_true", help="no progress lines")
     build.add_argument("--summary-json", help="also write the build summary as JSON to this file")

@@ -10,6 +10,8 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from dagster_project import project
+from dagster_project.defs.resources import Warehouse
+from dagster_project.lib import engine
 from vipwh import progress
 
 
@@ -55,7 +57,12 @@ dbt_project = DbtProject(project_dir=project.DBT_PROJECT_DIR, profiles_dir=proje
 def build_dbt_assets() -> dg.AssetsDefinition:
     @dbt_assets(manifest=dbt_project.manifest_path, dagster_dbt_translator=VipwhTranslator(),
                 name="vipwh_dbt")
-    def vipwh_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    def vipwh_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
+        on_spark = engine.current() == engine.SPARK
+        if on_spark:
+            with warehouse.connect() as con:
+                counts = engine.export_raw(con, engine.spark_warehouse())
+            progress.say(f"spark: raw tables exported as Parquet ({sum(counts.values()):,} rows)")
         # Unit tests check the models' logic, not the data: they run in CI (tests/test_dbt_unit.py), not here.
         args = ["build", "--exclude-resource-type", "unit_test"]
         if project.as_of_date():
@@ -73,5 +80,11 @@ def build_dbt_assets() -> dg.AssetsDefinition:
         _keep_run_results(invocation)
         if not invocation.is_successful():
             raise DbtBuildFailed(_failures(invocation))
+        if on_spark:
+            with warehouse.connect() as con:
+                missing = engine.attach_spark_relations(con, engine.spark_warehouse(),
+                                                        engine.dbt_relations(invocation.target_path / "manifest.json"))
+            if missing:
+                raise DbtBuildFailed("Spark wrote no Parquet for " + ", ".join(".".join(m) for m in missing))
 
     return vipwh_dbt

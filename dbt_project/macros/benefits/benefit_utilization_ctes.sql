@@ -8,6 +8,10 @@
   Exposure never expands to days: each tier interval [valid_from, valid_to) is intersected with each
   period and each rulebook's [effective_from, effective_until), clipped at the as-of date (an open interval
   counts through the as-of date), and measured in days; member_years = days ÷ days in the calendar year.
+
+  Ratios are computed in double precision from the exact day counts and rounded once, by the final cast to
+  decimal(18, 6): decimal division rounds intermediate results differently per engine (Spark caps the
+  scale at 6 digits before the second division, DuckDB does not), double division is IEEE on both.
 -#}
 {% macro benefit_utilization_ctes(grain) -%}
 {%- set far_future = "cast('9999-12-31' as date)" -%}
@@ -57,7 +61,7 @@ tier_exposure as (
         entitlement_year,
         period_start,
         tier_code,
-        cast(sum(exposure_days) as decimal(18, 6)) / max(days_in_year) as member_years,
+        cast(sum(exposure_days) as double) / max(days_in_year) as member_years,
         count(distinct holder_id) as members
     from exposure_segments
     group by
@@ -90,7 +94,7 @@ entitled_exposure as (
         entitled_tiers.service_code,
         case
             when sum(case when entitled_tiers.tier_quota_kind = 'unlimited' then 1 else 0 end) > 0 then null
-            else sum(rulebook_exposure.exposure_days * entitled_tiers.tier_quota)
+            else cast(sum(rulebook_exposure.exposure_days * entitled_tiers.tier_quota) as double)
                 / max(rulebook_exposure.days_in_year)
         end as entitled_units
     from rulebook_exposure
@@ -156,11 +160,11 @@ utilization as (
             else cast(entitled_exposure.entitled_units as decimal(18, 6))
         end as entitled_units,
         cast(
-            coalesce(usage_summary.consumed_units, 0) / nullif(entitled_exposure.entitled_units, 0)
+            cast(coalesce(usage_summary.consumed_units, 0) as double) / nullif(entitled_exposure.entitled_units, 0)
             as decimal(18, 6)
         ) as utilization_rate,
         cast(
-            coalesce(usage_summary.uses, 0) / nullif(tier_exposure.member_years, 0)
+            cast(coalesce(usage_summary.uses, 0) as double) / nullif(tier_exposure.member_years, 0)
             as decimal(18, 6)
         ) as uses_per_member_year,
         coalesce(usage_summary.non_compliant_uses, 0) as non_compliant_uses,

@@ -25,7 +25,7 @@ usage as (
 orphans as (
     select
         'policies.csv' as file_name,
-        policies.policy_no || '/' || cast(policies.coverage_no as varchar) as record_key,
+        policies.policy_no || '/' || cast(policies.coverage_no as {{ dbt.type_string() }}) as record_key,
         policies._extract_date as extract_date,
         policies._source_line as source_line,
         'holder_id ' || policies.holder_id || ' is not a known customer' as reason
@@ -44,7 +44,7 @@ orphans as (
         transactions._extract_date as extract_date,
         transactions._source_line as source_line,
         'policy ' || transactions.policy_no
-            || coalesce(' coverage ' || cast(transactions.coverage_no as varchar), '')
+            || coalesce(' coverage ' || cast(transactions.coverage_no as {{ dbt.type_string() }}), '')
             || ' is not a known policy coverage' as reason
     from transactions
     where transactions._row_rank = 1

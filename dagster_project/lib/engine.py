@@ -1,0 +1,111 @@
+"""The engine dbt runs on, and the hand-offs around it when that engine is Spark.
+
+DuckDB (the default): every layer is a schema of one DuckDB file, ``--warehouse FILE``.
+
+Spark (``vipwh build --engine spark --warehouse DIR``): ``DIR`` is Spark's warehouse directory.
+
+* ``DIR/warehouse.duckdb`` holds what stays on the single machine: ingestion's raw tables and ledger, the
+  quality results, and one view per dbt relation reading Spark's Parquet (so the great-expectations checks,
+  the summary and the publish step run unchanged, reading what Spark built);
+* ``DIR/raw.db/<table>/`` is each raw table as Parquet, exported from the control file before dbt runs and
+  declared as an external table by the ``register_raw_tables`` hook;
+* ``DIR/<schema>.db/<table>/`` is every dbt model and seed, written by Spark as Parquet
+  (``DIR/marts.db/<table>/`` for the marts);
+* ``DIR/metastore_db`` is the local Hive metastore (Derby) of the session; a cluster uses its own.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import duckdb
+
+DUCKDB = "duckdb"
+SPARK = "spark"
+ENGINES = (DUCKDB, SPARK)
+
+ENGINE_ENV = "VIPWH_ENGINE"
+SPARK_WAREHOUSE_ENV = "VIPWH_SPARK_WAREHOUSE"
+DBT_TARGET_ENV = "VIPWH_DBT_TARGET"
+CONTROL_FILE = "warehouse.duckdb"
+# Schemas dbt writes; each becomes a Spark database `<schema>.db` under the warehouse directory.
+RAW_SCHEMA = "raw"
+
+
+def current() -> str:
+    engine = os.environ.get(ENGINE_ENV, DUCKDB) or DUCKDB
+    if engine not in ENGINES:
+        raise ValueError(f"{ENGINE_ENV}={engine!r}: the engine is one of {', '.join(ENGINES)}")
+    return engine
+
+
+def control_file(spark_warehouse: Path) -> Path:
+    return spark_warehouse / CONTROL_FILE
+
+
+def spark_warehouse() -> Path:
+    return Path(os.environ[SPARK_WAREHOUSE_ENV]).resolve()
+
+
+def export_raw(con: duckdb.DuckDBPyConnection, root: Path) -> dict[str, int]:
+    """Write every raw table of the control file as Parquet to ``root/raw.db/<table>/``; returns row counts.
+
+    Each table is written to a fresh directory that then replaces the old one, so Spark never reads a
+    half-written table. Types carry over (DECIMAL(18,2), DATE, BIGINT, BOOLEAN, TIMESTAMP).
+    """
+    tables = [name for (name,) in con.execute(
+        "select table_name from information_schema.tables where table_catalog = current_database() "
+        "and table_schema = ? order by 1", [RAW_SCHEMA]).fetchall()]
+    base = root / f"{RAW_SCHEMA}.db"
+    base.mkdir(parents=True, exist_ok=True)
+    counts: dict[str, int] = {}
+    for table in tables:
+        fresh = base / f".{table}.{uuid.uuid4().hex[:8]}.tmp"
+        fresh.mkdir()
+        con.execute(f"copy {RAW_SCHEMA}.\"{table}\" to '{fresh / 'part-00000.parquet'}' (format parquet)")
+        counts[table] = con.execute(f"select count(*) from {RAW_SCHEMA}.\"{table}\"").fetchone()[0]
+        final = base / table
+        old = base / f".{table}.{uuid.uuid4().hex[:8]}.old"
+        if final.exists():
+            final.rename(old)
+        fresh.rename(final)
+        shutil.rmtree(old, ignore_errors=True)
+    return counts
+
+
+def dbt_relations(manifest_path: Path) -> list[tuple[str, str]]:
+    """(schema, table) of every enabled dbt model and seed, from the manifest."""
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    relations = set()
+    for node in manifest["nodes"].values():
+        if node["resource_type"] in ("model", "seed") and node["config"].get("enabled", True):
+            relations.add((node["schema"], node.get("alias") or node["name"]))
+    return sorted(relations)
+
+
+def attach_spark_relations(con: duckdb.DuckDBPyConnection, root: Path,
+                           relations: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """One view per dbt relation in the control file, reading the Parquet Spark wrote; returns those missing.
+
+    Spark writes TIMESTAMP as INT96 by default; the views keep the types DuckDB reads (TIMESTAMP), so the
+    checks and the snapshot see the same column types as a DuckDB build.
+    """
+    missing = []
+    for schema, table in relations:
+        folder = root / f"{schema}.db" / table
+        if not any(folder.glob("*.parquet")):
+            missing.append((schema, table))
+            continue
+        con.execute(f'create schema if not exists "{schema}"')
+        con.execute(f"""create or replace view "{schema}"."{table}" as
+                        select * from read_parquet('{folder}/*.parquet')""")
+    return missing
+
+
+def resolve_warehouse(path: Path) -> Path:
+    """The DuckDB file behind ``--warehouse``: the file itself, or a Spark warehouse directory's control file."""
+    return control_file(path) if path.is_dir() else path
