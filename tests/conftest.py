@@ -34,7 +34,8 @@ def ingest(landing: Path, warehouse: Path) -> tuple[list[load.BatchOutcome], lis
 
 def dbt(warehouse: Path, *args: str, as_of: str = "") -> subprocess.CompletedProcess:
     """Run dbt on a warehouse file (own target dir so tests never share dbt state)."""
-    env = {**os.environ, "VIPWH_WAREHOUSE": str(warehouse)}
+    # the DuckDB target, whatever an in-process `vipwh build --engine spark` left in the environment
+    env = {**os.environ, "VIPWH_WAREHOUSE": str(warehouse), "VIPWH_DBT_TARGET": "duckdb"}
     target = warehouse.parent / "dbt_target"
     cmd = [str(Path(sys.executable).with_name("dbt")), *args, "--project-dir", str(REPO_ROOT / "dbt_project"),
            "--profiles-dir", str(REPO_ROOT), "--target-path", str(target), "--log-path", str(target / "logs")]
@@ -52,3 +53,43 @@ def query(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
 def workdir(tmp_path: Path) -> Path:
     (tmp_path / "landing").mkdir()
     return tmp_path
+
+
+def ensure_java() -> None:
+    """Java for the Spark builds (scripts/ensure_java.sh installs it when missing; CI is root).
+
+    On CI a missing Java fails the test; elsewhere it skips with the reason.
+    """
+    import shutil
+
+    if shutil.which("java"):
+        return
+    installed = subprocess.run(["bash", str(REPO_ROOT / "scripts" / "ensure_java.sh")], capture_output=True,
+                               text=True)
+    if installed.returncode != 0 or not shutil.which("java"):
+        message = f"no Java for Spark: {installed.stderr[-2000:]}"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+ENGINES = ("duckdb", "spark")
+
+
+def build_on(engine: str, landing: Path, root: Path, as_of: str | None = None) -> Path:
+    """`vipwh build` of ``landing`` on ``engine`` under ``root``; returns the DuckDB file to query.
+
+    On Spark that is the control file of the Spark warehouse directory (views on Spark's Parquet).
+    """
+    from vipwh.cli import main
+
+    if engine == "spark":
+        ensure_java()
+        target = root / "spark"
+    else:
+        target = root / "wh.duckdb"
+    args = ["build", "--landing", str(landing), "--warehouse", str(target), "--engine", engine, "--quiet"]
+    if as_of:
+        args += ["--as-of", as_of]
+    assert main(args) == 0
+    return target / "warehouse.duckdb" if engine == "spark" else target

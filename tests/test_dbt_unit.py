@@ -3,7 +3,7 @@ compiles. Runs on an empty warehouse: unit tests need only the relations to exis
 
 from __future__ import annotations
 
-import re
+import json
 
 import duckdb
 
@@ -22,6 +22,8 @@ def test_dbt_unit_tests_pass(tmp_path):
     assert len(unit_tests) >= 10, listed.stdout
     result = dbt(warehouse, "test", "--select", "test_type:unit")
     assert result.returncode == 0, result.stdout[-6000:]
-    summary = re.search(r"PASS=(\d+) WARN=(\d+) ERROR=(\d+) SKIP=(\d+)", result.stdout)
-    assert summary is not None, result.stdout[-2000:]
-    assert summary.groups() == (str(len(unit_tests)), "0", "0", "0")
+    # run_results, not the summary line: the on-run-start hook (empty on DuckDB) counts there as a PASS
+    results = json.loads((tmp_path / "dbt_target" / "run_results.json").read_text())["results"]
+    statuses = {r["unique_id"].split(".")[-1]: r["status"] for r in results if r["unique_id"].startswith("unit_test.")}
+    assert sorted(statuses) == sorted(unit_tests)
+    assert set(statuses.values()) == {"pass"}, statuses

@@ -1,5 +1,8 @@
 """End to end, as the acceptance checks do: a hand-made book through `vipwh build`, marts read by name.
 
+The rules tests run twice, on DuckDB and on Spark (`--engine spark`; the marts are read through the
+control file's views on Spark's Parquet): the same hand-worked rows must come out of both engines.
+
 Every expected row below is worked out by hand from RULES.md (§2, §4, §7), not produced by the code:
 
 * H1 — §7 examples 1 and 2. P1 annual 20 000 × 20 years from 2024-03-01, free look to 2024-03-15:
@@ -29,8 +32,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import query
-from vipwh.cli import main
+from tests.conftest import ENGINES, build_on, query
 from vipwh.landing import write_batch
 
 AS_OF = date(2026, 11, 23)
@@ -74,9 +76,8 @@ POLICIES = [
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("e2e")
-    landing, warehouse = root / "landing", root / "wh.duckdb"
+def book(tmp_path_factory) -> Path:
+    landing = tmp_path_factory.mktemp("e2e") / "landing"
     holders = [f"H{i}" for i in range(1, 8)]
     surrendered_p4b = {**POLICIES[5], "status": "surrendered", "status_date": "2026-07-01"}
     write_batch(landing, "2026-11-20", {
@@ -95,8 +96,27 @@ def built(tmp_path_factory) -> Path:
         "policy_transactions.csv": [dict(txn_id="TS5", policy_no="P5", coverage_no=0, txn_type="surrender",
                                          effective_date="2026-06-01", recorded_at="2026-11-22 16:30:00")],
     })
-    assert main(["build", "--landing", str(landing), "--warehouse", str(warehouse), "--quiet"]) == 0
-    return warehouse
+    return landing
+
+
+_BUILT: dict[str, Path] = {}
+
+
+def _built_on(engine: str, book: Path) -> Path:
+    if engine not in _BUILT:
+        _BUILT[engine] = build_on(engine, book, book.parent / engine)
+    return _BUILT[engine]
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def built(request, book: Path) -> Path:
+    return _built_on(request.param, book)
+
+
+@pytest.fixture(scope="module")
+def built_duckdb(book: Path) -> Path:
+    """The DuckDB build, for the analysts' tools (snapshot, MetricFlow, dbt docs) that read only DuckDB."""
+    return _built_on("duckdb", book)
 
 
 def _tiers(warehouse: Path, holder_id: str) -> list[tuple]:
@@ -163,6 +183,19 @@ def test_back_dated_surrender_in_a_later_batch_ends_membership(built: Path):
                            where month = date '2026-06-01' and from_tier_code = 'star2'""") == [("star2", "none", 1)]
 
 
+def test_back_dated_surrender_counts_from_its_recording_in_the_history_as_recorded(built: Path):
+    # TS5 is effective 2026-06-01 but recorded 2026-11-22: as recorded at the time, H5 was star2 until
+    # 2026-11-22. No other holder has a late record, so their history as recorded is the effective one.
+    assert query(built, """select valid_from, valid_to, tier_code from intermediate.int_member_tier_history_as_recorded
+                           where holder_id = 'H5'""") == [(date(2024, 1, 16), date(2026, 11, 22), "star2")]
+    assert query(built, """select count(*) from (
+                               select holder_id, valid_from, valid_to, tier_code, rated_premium
+                               from intermediate.int_member_tier_history_as_recorded where holder_id <> 'H5'
+                               except
+                               select holder_id, valid_from, valid_to, tier_code, rated_premium
+                               from marts.fct_member_tier_history)""") == [(0,)]
+
+
 def test_threshold_sides(built: Path):
     assert _tiers(built, "H6")[0][2:5] == ("family", 0, Decimal("29999.99"))
     assert _tiers(built, "H7")[0][2:5] == ("star1", 1, Decimal("30000"))
@@ -184,7 +217,7 @@ def test_month_end_distribution_and_metricflow(built: Path):
                     ("star2", 1, Decimal("50000")), ("star5", 2, Decimal("1100000"))]
 
 
-def test_every_query_of_the_analyst_guide_runs_on_the_snapshot(built: Path):
+def test_every_query_of_the_analyst_guide_runs_on_the_snapshot(built_duckdb: Path):
     import re
 
     from dagster_project.lib.publish import connect_snapshot
@@ -193,7 +226,7 @@ def test_every_query_of_the_analyst_guide_runs_on_the_snapshot(built: Path):
     statements = [stmt.strip() for block in re.findall(r"```sql\n(.*?)```", guide, re.S)
                   for stmt in block.split(";") if stmt.strip()]
     assert len(statements) >= 10
-    with connect_snapshot(built) as con:
+    with connect_snapshot(built_duckdb) as con:
         for statement in statements:
             con.sql(statement).fetchall()  # raises on any error
 
@@ -204,7 +237,7 @@ def _tool(name: str) -> str:
     return str(Path(sys.executable).with_name(name))
 
 
-def test_metricflow_query_answers_members_by_tier(built: Path, tmp_path: Path):
+def test_metricflow_query_answers_members_by_tier(built_duckdb: Path, tmp_path: Path):
     import csv
     import os
     import shutil
@@ -212,7 +245,8 @@ def test_metricflow_query_answers_members_by_tier(built: Path, tmp_path: Path):
 
     from tests.conftest import REPO_ROOT
 
-    env = {**os.environ, "VIPWH_WAREHOUSE": str(built), "DBT_PROFILES_DIR": str(REPO_ROOT)}
+    env = {**os.environ, "VIPWH_WAREHOUSE": str(built_duckdb), "VIPWH_DBT_TARGET": "duckdb",
+           "DBT_PROFILES_DIR": str(REPO_ROOT)}
     # MetricFlow reads target/semantic_manifest.json of the project, whose relation names carry the
     # warehouse's catalog: parse a copy of the project against this warehouse
     project = tmp_path / "dbt_project"
@@ -234,9 +268,9 @@ def test_metricflow_query_answers_members_by_tier(built: Path, tmp_path: Path):
                     "star2": (1, Decimal("50000")), "star5": (2, Decimal("1100000"))}
 
 
-def test_dbt_docs_generate(built: Path, tmp_path: Path):
+def test_dbt_docs_generate(built_duckdb: Path, tmp_path: Path):
     from tests.conftest import dbt
 
-    result = dbt(built, "docs", "generate")
+    result = dbt(built_duckdb, "docs", "generate")
     assert result.returncode == 0, result.stdout[-3000:]
-    assert (built.parent / "dbt_target" / "catalog.json").exists()
+    assert (built_duckdb.parent / "dbt_target" / "catalog.json").exists()

@@ -153,7 +153,7 @@ utilization as (
         cast(coalesce(tier_exposure.member_years, 0) as decimal(18, 6)) as member_years,
         coalesce(tier_exposure.members, 0) as members,
         coalesce(usage_summary.users, 0) as users,
-        coalesce(usage_summary.uses, 0) as uses,
+        cast(coalesce(usage_summary.uses, 0) as bigint) as uses,
         cast(coalesce(usage_summary.consumed_units, 0) as decimal(18, 2)) as consumed_units,
         case
             when entitled_exposure.service_code is null then cast(0 as decimal(18, 6))
@@ -167,7 +167,7 @@ utilization as (
             cast(coalesce(usage_summary.uses, 0) as double) / nullif(tier_exposure.member_years, 0)
             as decimal(18, 6)
         ) as uses_per_member_year,
-        coalesce(usage_summary.non_compliant_uses, 0) as non_compliant_uses,
+        cast(coalesce(usage_summary.non_compliant_uses, 0) as bigint) as non_compliant_uses,
         cast(coalesce(usage_summary.cost_amount, 0) as decimal(18, 2)) as cost_amount,
         coalesce(usage_summary.recorded_uses, 0) as recorded_uses
     from utilization_keys

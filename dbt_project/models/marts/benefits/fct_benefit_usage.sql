@@ -76,7 +76,7 @@ final as (
         entitlement_variant,
         quota_pool,
         quota_kind,
-        quota,
+        cast(quota as decimal(18, 2)) as quota,
         consumed_before,
         designated_relative_id,
         activated_at,

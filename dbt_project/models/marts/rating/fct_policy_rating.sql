@@ -13,7 +13,7 @@ final as (
         policy_no,
         coverage_no,
         slice_kind,
-        base_amount,
+        cast(base_amount as decimal(18, 2)) as base_amount,
         coefficient,
         rated_amount,
         counts_from,
