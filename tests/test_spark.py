@@ -99,3 +99,13 @@ def test_spark_build_is_checked_and_published(spark_dir: Path, capsys):
                  "select count(*) as members from marts.dim_member where tier_code is not null"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "members" and int(out[1]) > 0
+
+
+def test_spark_needs_a_directory_as_warehouse(tmp_path: Path, capsys):
+    (tmp_path / "landing").mkdir()
+    warehouse_file = tmp_path / "wh.duckdb"
+    warehouse_file.write_bytes(b"")
+    code = main(["build", "--engine", "spark", "--landing", str(tmp_path / "landing"),
+                 "--warehouse", str(warehouse_file), "--quiet"])
+    assert code == 1
+    assert "takes a directory as --warehouse" in capsys.readouterr().err

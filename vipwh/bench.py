@@ -42,12 +42,16 @@ def _model_times(run_results: Path) -> dict[str, float]:
     return totals
 
 
-def run_bench(holders: int, seed: int, batches: int, workdir: Path, report: Path | None) -> int:
+def run_bench(holders: int, seed: int, batches: int, workdir: Path, report: Path | None,
+              engine: str = "duckdb") -> int:
     vipwh = [sys.executable, "-m", "vipwh.cli"]
-    root = workdir / f"holders-{holders}"
+    root = workdir / (f"holders-{holders}" if engine == "duckdb" else f"holders-{holders}-{engine}")
     if root.exists():
         shutil.rmtree(root)
-    landing, warehouse, summary = root / "landing", root / "warehouse.duckdb", root / "build-summary.json"
+    landing, summary = root / "landing", root / "build-summary.json"
+    # on Spark the warehouse is a directory (Parquet tables, the control file, its logs/)
+    warehouse = root / "warehouse.duckdb" if engine == "duckdb" else root / "spark"
+    logs = root / "logs" if engine == "duckdb" else warehouse / "logs"
     rows: list[tuple[str, str, str]] = []
 
     seconds, rss, code = _run([*vipwh, "generate", "--out", str(landing), "--holders", str(holders),
@@ -58,17 +62,18 @@ def run_bench(holders: int, seed: int, batches: int, workdir: Path, report: Path
     rows.append(("generate", f"{seconds:.1f}", f"{rss:,.0f}"))
 
     seconds, rss, code = _run([*vipwh, "build", "--landing", str(landing), "--warehouse", str(warehouse),
-                               "--quiet", "--summary-json", str(summary)])
+                               "--engine", engine, "--quiet", "--summary-json", str(summary)])
     built = json.loads(summary.read_text()) if summary.exists() else {}
     for stage, stage_seconds in built.get("stage_seconds", {}).items():
         rows.append((f"build · {stage}", f"{stage_seconds:.1f}", ""))
     rows.append(("build (whole process)", f"{seconds:.1f}", f"{rss:,.0f}"))
-    model_times = _model_times(root / "logs" / "dbt_run_results.json")
+    model_times = _model_times(logs / "dbt_run_results.json")
     slowest = sorted(model_times.items(), key=lambda item: -item[1])[:12]
 
     input_rows = sum(f["rows_in"] for f in built.get("files", {}).values())
     lines = [
-        f"### {holders:,} holders, {batches} batch(es), seed {seed} — {datetime.now():%Y-%m-%d %H:%M}",
+        f"### {holders:,} holders, {batches} batch(es), seed {seed}, engine {engine}"
+        f" — {datetime.now():%Y-%m-%d %H:%M}",
         "",
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}. "
         f"Input: {input_rows:,} rows, {size:,.0f} MiB of CSV. Build exit status {code}.",

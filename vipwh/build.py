@@ -38,6 +38,7 @@ def configure_environment(landing: Path, warehouse: Path, as_of: date | None, qu
     os.environ[engines.ENGINE_ENV] = engine
     os.environ[engines.DBT_TARGET_ENV] = engine
     if engine == engines.SPARK:
+        os.environ[engines.DBT_TARGET_ENV] = os.environ.get(engines.SPARK_TARGET_ENV) or engines.SPARK
         os.environ[engines.SPARK_WAREHOUSE_ENV] = str(warehouse.resolve())
         warehouse = engines.control_file(warehouse)
     os.environ["VIPWH_WAREHOUSE"] = str(warehouse.resolve())

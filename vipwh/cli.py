@@ -78,6 +78,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from vipwh.bench import run_bench
 
     return run_bench(holders=args.holders, seed=args.seed, batches=args.batches, workdir=Path(args.workdir),
+                     engine=args.engine,
                      report=Path(args.report) if args.report else None)
 
 
@@ -198,6 +199,7 @@ def parser() -> argparse.ArgumentParser:
     bench.add_argument("--seed", type=int, default=7)
     bench.add_argument("--batches", type=int, default=1)
     bench.add_argument("--workdir", default="data/bench")
+    bench.add_argument("--engine", choices=["duckdb", "spark"], default="duckdb")
     bench.add_argument("--report", help="append the result table (markdown) to this file")
     bench.set_defaults(func=cmd_bench)
 

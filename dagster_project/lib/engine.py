@@ -31,6 +31,8 @@ ENGINES = (DUCKDB, SPARK)
 ENGINE_ENV = "VIPWH_ENGINE"
 SPARK_WAREHOUSE_ENV = "VIPWH_SPARK_WAREHOUSE"
 DBT_TARGET_ENV = "VIPWH_DBT_TARGET"
+# the profile output `--engine spark` runs on: the local session by default, a cluster's output otherwise
+SPARK_TARGET_ENV = "VIPWH_SPARK_TARGET"
 CONTROL_FILE = "warehouse.duckdb"
 # Schemas dbt writes; each becomes a Spark database `<schema>.db` under the warehouse directory.
 RAW_SCHEMA = "raw"
