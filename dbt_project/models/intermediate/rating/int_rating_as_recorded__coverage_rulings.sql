@@ -1,29 +1,20 @@
--- As-recorded chain, step 3: the rulings (coverage kind, exclusion, conversion-table row per rulebook) of the
--- recomputed coverages; the same macro as int_rating__coverage_rulings.
+-- As-recorded chain, step 3: the rulings of the recomputed coverages. A ruling depends on the coverage and
+-- the rules only, never on its status events, so these are int_rating__coverage_rulings' rows.
 with
 
 coverages as (
     select * from {{ ref('int_rating_as_recorded__coverages') }}
 ),
 
-rulebooks as (
-    select * from {{ ref('int_rules__rulebooks') }}
-),
-
-coverage_kinds as (
-    select * from {{ ref('int_rules__coverage_kinds') }}
-),
-
-rating_coefficients as (
-    select * from {{ ref('int_rules__rating_coefficients') }}
-),
-
-rating_exclusions as (
-    select * from {{ ref('int_rules__rating_exclusions') }}
+all_coverage_rulings as (
+    select * from {{ ref('int_rating__coverage_rulings') }}
 ),
 
 final as (
-    {{ rating_coverage_rulings('coverages', 'rulebooks', 'coverage_kinds', 'rating_coefficients', 'rating_exclusions') }}
+    select all_coverage_rulings.*
+    from all_coverage_rulings
+    inner join coverages
+        on all_coverage_rulings.coverage_id = coverages.coverage_id
 )
 
 select * from final
