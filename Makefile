@@ -12,7 +12,7 @@ DEMO_BATCHES ?= 5
 LANDING      ?= data/landing
 WAREHOUSE    ?= data/warehouse.duckdb
 
-.PHONY: demo test lint bench dev clean
+.PHONY: demo demo-spark test lint bench dev clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,11 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/vipwh generate --out $(LANDING) --holders $(DEMO_HOLDERS) --seed $(DEMO_SEED) --batches $(DEMO_BATCHES)
 	$(BIN)/vipwh build --landing $(LANDING) --warehouse $(WAREHOUSE)
+
+## demo-spark: the same demo book built with dbt on a local Spark (Java 17) into data/spark (docs/spark.md)
+demo-spark: $(STAMP)
+	test -d $(LANDING) || $(BIN)/vipwh generate --out $(LANDING) --holders $(DEMO_HOLDERS) --seed $(DEMO_SEED) --batches $(DEMO_BATCHES)
+	$(BIN)/vipwh build --engine spark --landing $(LANDING) --warehouse data/spark
 
 ## test: lint, then every test
 test: $(STAMP) lint
@@ -42,4 +47,4 @@ dev: $(STAMP)
 	VIPWH_LANDING=$(LANDING) VIPWH_WAREHOUSE=$(WAREHOUSE) $(BIN)/dagster dev -m dagster_project.definitions
 
 clean:
-	rm -rf data/landing data/*.duckdb data/logs dbt_project/target dbt_project/logs .dagster_home
+	rm -rf data/landing data/*.duckdb data/*.published data/spark data/logs dbt_project/target dbt_project/logs .dagster_home
