@@ -55,22 +55,25 @@ def workdir(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def ensure_java() -> None:
-    """Java for the Spark builds (scripts/ensure_java.sh installs it when missing; CI is root).
+def install_or_skip(script: str, what: str) -> None:
+    """Run ``scripts/<script>`` to install a system prerequisite (CI is root).
 
-    On CI a missing Java fails the test; elsewhere it skips with the reason.
+    When it fails: on CI the test fails, elsewhere it is skipped, with the script's error either way.
     """
-    import shutil
-
-    if shutil.which("java"):
-        return
-    installed = subprocess.run(["bash", str(REPO_ROOT / "scripts" / "ensure_java.sh")], capture_output=True,
-                               text=True)
-    if installed.returncode != 0 or not shutil.which("java"):
-        message = f"no Java for Spark: {installed.stderr[-2000:]}"
+    installed = subprocess.run(["bash", str(REPO_ROOT / "scripts" / script)], capture_output=True, text=True)
+    if installed.returncode != 0:
+        message = f"could not install {what}: {installed.stderr[-2000:]}"
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
+
+
+def ensure_java() -> None:
+    """Java for the Spark builds (scripts/ensure_java.sh installs it when missing)."""
+    import shutil
+
+    if not shutil.which("java"):
+        install_or_skip("ensure_java.sh", "Java for Spark")
 
 
 ENGINES = ("duckdb", "spark")

@@ -17,6 +17,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dagster_project.lib.publish import publish
+from tests.conftest import install_or_skip
 from vipwh.dashboard import PAGES as DASHBOARD_PAGES
 from vipwh.dashboard import queries
 
@@ -332,13 +333,7 @@ def test_every_page_copes_with_nothing_published(page: str, tmp_path: Path, monk
 def chromium() -> Path:
     """Headless Chromium from Debian (scripts/install_chromium.sh installs it when missing; CI is root)."""
     if not CHROMIUM.exists():
-        installed = subprocess.run(["bash", str(REPO_ROOT / "scripts" / "install_chromium.sh")],
-                                   capture_output=True, text=True)
-        if installed.returncode != 0:
-            message = f"could not install chromium: {installed.stderr[-2000:]}"
-            if os.environ.get("CI"):
-                pytest.fail(message)
-            pytest.skip(message)
+        install_or_skip("install_chromium.sh", "chromium")
     return CHROMIUM
 
 

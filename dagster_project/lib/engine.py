@@ -34,7 +34,7 @@ DBT_TARGET_ENV = "VIPWH_DBT_TARGET"
 # the profile output `--engine spark` runs on: the local session by default, a cluster's output otherwise
 SPARK_TARGET_ENV = "VIPWH_SPARK_TARGET"
 CONTROL_FILE = "warehouse.duckdb"
-# Schemas dbt writes; each becomes a Spark database `<schema>.db` under the warehouse directory.
+# the schema ingestion writes; like every schema it is a Spark database `<schema>.db` under the directory
 RAW_SCHEMA = "raw"
 
 
@@ -68,8 +68,9 @@ def export_raw(con: duckdb.DuckDBPyConnection, root: Path) -> dict[str, int]:
     for table in tables:
         fresh = base / f".{table}.{uuid.uuid4().hex[:8]}.tmp"
         fresh.mkdir()
-        con.execute(f"copy {RAW_SCHEMA}.\"{table}\" to '{fresh / 'part-00000.parquet'}' (format parquet)")
-        counts[table] = con.execute(f"select count(*) from {RAW_SCHEMA}.\"{table}\"").fetchone()[0]
+        # COPY answers with the number of rows it wrote
+        counts[table] = con.execute(
+            f"copy {RAW_SCHEMA}.\"{table}\" to '{fresh / 'part-00000.parquet'}' (format parquet)").fetchone()[0]
         final = base / table
         old = base / f".{table}.{uuid.uuid4().hex[:8]}.old"
         if final.exists():
@@ -93,8 +94,8 @@ def attach_spark_relations(con: duckdb.DuckDBPyConnection, root: Path,
                            relations: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """One view per dbt relation in the control file, reading the Parquet Spark wrote; returns those missing.
 
-    Spark writes TIMESTAMP as INT96 by default; the views keep the types DuckDB reads (TIMESTAMP), so the
-    checks and the snapshot see the same column types as a DuckDB build.
+    The views pass Spark's columns through as they are; the project casts where the engines' types would
+    differ (tests/test_spark.py compares the column types of every mart).
     """
     missing = []
     for schema, table in relations:
