@@ -1,4 +1,9 @@
-"""All Dagster definitions of vipwh: what `dagster dev` shows and what `vipwh build` runs."""
+"""All Dagster definitions of vipwh: what `dagster dev` shows and what `vipwh build` runs.
+
+ingest (landing batches → raw tables → ledger) → engine/raw_parquet → dbt (seeds, staging, intermediate,
+marts; dbt tests as asset checks) → engine/spark_relations → great-expectations asset checks →
+quality/dq_check_results → marts/build_info → publish/snapshot.
+"""
 
 from __future__ import annotations
 
@@ -6,28 +11,34 @@ import dagster as dg
 from dagster_dbt import DbtCliResource
 
 from dagster_project import project
-from dagster_project.defs import automation, ingest, publish, quality, transform
-from dagster_project.defs.resources import Warehouse
+from dagster_project.defs import automation, engine, ingest, publish, quality, transform
+from dagster_project.settings import Settings
 
 BUILD_JOB = automation.BUILD_JOB
 
 
 def make_definitions() -> dg.Definitions:
-    transform.dbt_project.prepare_if_dev()
+    project.ensure_dbt_manifest()  # the dbt assets are defined by the manifest (parsed only when stale)
     dbt_assets = transform.build_dbt_assets()
-    mart_keys = [key for key in dbt_assets.keys if key.path[0] in ("marts", "rules")]
+    dbt_keys = list(dbt_assets.keys)
+    mart_keys = [key for key in dbt_keys if key.path[0] in ("marts", "rules", "quality")]
+    spark_relations = engine.build_spark_relations_asset(dbt_keys)
+    check_results = publish.build_check_results_asset(
+        [*quality.checked_asset_keys, *dbt_keys, engine.SPARK_RELATIONS_KEY])
     snapshot = publish.build_publish_asset(mart_keys)
     build_job = dg.define_asset_job(BUILD_JOB, selection=dg.AssetSelection.all(),
                                     executor_def=dg.in_process_executor,
-                                    description="Ingest new batches, build every dbt model and test.")
+                                    description="Ingest new batches, build every dbt model and test, run the "
+                                                "checks, record their results and publish a snapshot.")
     return dg.Definitions(
-        assets=[*ingest.assets, dbt_assets, snapshot],
+        assets=[*ingest.assets, engine.raw_parquet, dbt_assets, spark_relations, check_results,
+                publish.build_info, snapshot],
         asset_checks=quality.asset_checks,
         jobs=[build_job],
         schedules=[automation.daily_build],
         sensors=[automation.new_batch_sensor],
         resources={
-            "warehouse": Warehouse(),
+            "settings": Settings(),
             "dbt": DbtCliResource(project_dir=transform.dbt_project,
                                   profiles_dir=str(transform.dbt_project.profiles_dir),
                                   dbt_executable=project.dbt_executable()),

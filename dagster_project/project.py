@@ -1,9 +1,8 @@
-"""Paths and settings shared by the Dagster definitions. Settings are read when used, never at import."""
+"""Paths of the project and the dbt manifest (settings are in dagster_project/settings.py)."""
 
 from __future__ import annotations
 
 import fcntl
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,28 +10,6 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 DBT_MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
-
-DEFAULT_WAREHOUSE = "data/warehouse.duckdb"
-DEFAULT_LANDING = "data/landing"
-# The demo salt; production sets VIPWH_ID_SALT (see docs/decisions.md, "national ID numbers").
-DEMO_ID_SALT = "vipwh-demo-salt-change-me"
-
-
-def warehouse_path() -> Path:
-    return Path(os.environ.get("VIPWH_WAREHOUSE", DEFAULT_WAREHOUSE)).resolve()
-
-
-def landing_path() -> Path:
-    return Path(os.environ.get("VIPWH_LANDING", DEFAULT_LANDING)).resolve()
-
-
-def as_of_date() -> str:
-    return os.environ.get("VIPWH_AS_OF", "")
-
-
-def id_salt() -> str:
-    return os.environ.get("VIPWH_ID_SALT", DEMO_ID_SALT)
-
 
 def dbt_executable() -> str:
     """The dbt of this Python environment (the venv's bin/), else whatever is on PATH."""
@@ -57,7 +34,7 @@ def ensure_dbt_manifest(force: bool = False) -> Path:
                 return DBT_MANIFEST
         parsed = subprocess.run(
             [dbt_executable(), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR),
-             "--profiles-dir", str(REPO_ROOT)],
+             "--profiles-dir", str(DBT_PROJECT_DIR)],
             cwd=REPO_ROOT, capture_output=True, text=True,
         )
     if parsed.returncode != 0:

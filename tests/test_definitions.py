@@ -52,16 +52,18 @@ def test_vipwh_build_reports_a_rejected_batch(tmp_path: Path, capsys):
     assert "REJECTED batch 2026-01-05: customers.csv: sha256 is" in err
 
 
-def test_sensor_requests_a_build_once_per_new_complete_batch(tmp_path: Path, monkeypatch):
+def test_sensor_requests_a_build_once_per_new_complete_batch(tmp_path: Path):
     from dagster_project.defs.automation import new_batch_sensor
+    from dagster_project.settings import Settings
 
-    monkeypatch.setenv("VIPWH_LANDING", str(tmp_path / "landing"))
-    assert isinstance(new_batch_sensor(dg.build_sensor_context()), dg.SkipReason)
+    resources = {"settings": Settings(landing=str(tmp_path / "landing"))}
+    assert isinstance(new_batch_sensor(dg.build_sensor_context(resources=resources)), dg.SkipReason)
     folder = write_batch(tmp_path / "landing", "2026-01-05", {"customers.csv": [dict(holder_id="H1")]})
     (folder / "_manifest.json").rename(folder / "manifest.later")  # not complete yet
-    assert isinstance(new_batch_sensor(dg.build_sensor_context()), dg.SkipReason)
+    assert isinstance(new_batch_sensor(dg.build_sensor_context(resources=resources)), dg.SkipReason)
     (folder / "manifest.later").rename(folder / "_manifest.json")
-    context = dg.build_sensor_context()
+    context = dg.build_sensor_context(resources=resources)
     request = new_batch_sensor(context)
     assert isinstance(request, dg.RunRequest) and request.run_key.startswith("2026-01-05:")
-    assert isinstance(new_batch_sensor(dg.build_sensor_context(cursor=context.cursor)), dg.SkipReason)
+    assert isinstance(new_batch_sensor(dg.build_sensor_context(cursor=context.cursor, resources=resources)),
+                      dg.SkipReason)

@@ -246,7 +246,7 @@ def test_metricflow_query_answers_members_by_tier(built_duckdb: Path, tmp_path: 
     from tests.conftest import REPO_ROOT
 
     env = {**os.environ, "VIPWH_WAREHOUSE": str(built_duckdb), "VIPWH_DBT_TARGET": "duckdb",
-           "DBT_PROFILES_DIR": str(REPO_ROOT)}
+           "DBT_PROFILES_DIR": str(REPO_ROOT / "dbt_project")}
     # MetricFlow reads target/semantic_manifest.json of the project, whose relation names carry the
     # warehouse's catalog: parse a copy of the project against this warehouse
     project = tmp_path / "dbt_project"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from collections import defaultdict
@@ -25,26 +24,12 @@ def _stage_of(step_key: str) -> str:
     return "other"
 
 
-def configure_environment(landing: Path, warehouse: Path, as_of: date | None, quiet: bool = True,
-                          engine: str = "duckdb") -> Path:
-    """The settings every part of the job reads (Dagster assets and the dbt profile alike).
+def build_settings(landing: Path, warehouse: Path, as_of: date | None, engine: str = "duckdb"):
+    """The run's settings from the command line (what is not given comes from the environment)."""
+    from dagster_project.settings import Settings
 
-    Returns the DuckDB file the job writes: ``warehouse`` itself on DuckDB; on Spark, ``warehouse`` is Spark's
-    warehouse directory and the file is its control file (raw tables, quality results, views on the Parquet).
-    """
-    from dagster_project.lib import engine as engines
-
-    os.environ["VIPWH_LANDING"] = str(landing.resolve())
-    os.environ[engines.ENGINE_ENV] = engine
-    os.environ[engines.DBT_TARGET_ENV] = engine
-    if engine == engines.SPARK:
-        os.environ[engines.DBT_TARGET_ENV] = os.environ.get(engines.SPARK_TARGET_ENV) or engines.SPARK
-        os.environ[engines.SPARK_WAREHOUSE_ENV] = str(warehouse.resolve())
-        warehouse = engines.control_file(warehouse)
-    os.environ["VIPWH_WAREHOUSE"] = str(warehouse.resolve())
-    os.environ["VIPWH_AS_OF"] = as_of.isoformat() if as_of else ""
-    os.environ["VIPWH_PROGRESS"] = "" if quiet else "1"
-    return warehouse
+    return Settings(landing=str(landing.resolve()), warehouse=str(warehouse.resolve()),
+                    as_of=as_of.isoformat() if as_of else "", engine=engine)
 
 
 def spark_problem(warehouse: Path) -> str | None:
@@ -54,47 +39,36 @@ def spark_problem(warehouse: Path) -> str | None:
 
     if warehouse.exists() and not warehouse.is_dir():
         return f"--engine spark takes a directory as --warehouse (Spark's warehouse), and {warehouse} is a file"
-    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+    from dagster_project.settings import java_home
+
+    if shutil.which("java") is None and not java_home():
         return "--engine spark needs Java 17 (`apt-get install openjdk-17-jre-headless`, or set JAVA_HOME)"
     if importlib.util.find_spec("pyspark") is None or importlib.util.find_spec("dbt.adapters.spark") is None:
         return "--engine spark needs dbt-spark and pyspark: pip install -e '.[spark]'"
     return None
 
 
-def execute_build_job(log_file: Path | None = None):
-    """Run the job of `dagster_project.definitions` in-process; returns (result, event log entries).
+def execute_build_job(settings, log_file: Path | None = None):
+    """Run the job of `dagster_project.definitions` in-process with ``settings`` as its run configuration.
 
-    What dbt prints goes to ``log_file`` (when given) instead of standard output.
+    Returns (result, event log entries). What dbt prints goes to ``log_file`` (when given).
     """
     import contextlib
 
     import dagster as dg
 
-    from dagster_project.project import ensure_dbt_manifest
-
-    ensure_dbt_manifest()
     from dagster_project.definitions import BUILD_JOB, defs
 
     job = defs.resolve_job_def(BUILD_JOB)
+    run_config = {**settings.run_config(), "loggers": {"console": {"config": {"log_level": "ERROR"}}}}
     with contextlib.ExitStack() as stack:
         if log_file is not None:
             log_file.parent.mkdir(parents=True, exist_ok=True)
             stack.enter_context(contextlib.redirect_stdout(stack.enter_context(log_file.open("w"))))
         instance = stack.enter_context(dg.DagsterInstance.ephemeral())
-        result = job.execute_in_process(
-            instance=instance, raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
-        )
+        result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config)
         logs = instance.all_logs(result.run_id)
     return result, logs
-
-
-def _record_check_results(warehouse: Path, build_id: str, checks) -> None:
-    """Every check's outcome of this build into quality.dq_check_results (quality over time)."""
-    from dagster_project.lib.quality import from_evaluation, record_results
-
-    with _connect_when_free(warehouse, read_only=False) as con:
-        record_results(con, build_id, [from_evaluation(check) for check in checks])
 
 
 def _connect_when_free(warehouse: Path, seconds: float = 30.0, read_only: bool = True):
@@ -122,7 +96,11 @@ def run_build(landing: Path, warehouse: Path, as_of: date | None = None, quiet: 
             print(f"vipwh build: {problem}", file=sys.stderr)
             return EXIT_BUILD_FAILED
         warehouse.mkdir(parents=True, exist_ok=True)
-    warehouse = configure_environment(landing, warehouse, as_of, quiet, engine)
+    from vipwh import progress
+
+    progress.enable(not quiet)
+    settings = build_settings(landing, warehouse, as_of, engine)
+    warehouse = settings.warehouse_file()
     from dagster_project.project import DbtParseError, ensure_dbt_manifest
 
     try:
@@ -134,7 +112,7 @@ def run_build(landing: Path, warehouse: Path, as_of: date | None = None, quiet: 
 
     started = datetime.now()
     log_file = warehouse.resolve().parent / "logs" / f"build-{started:%Y%m%d-%H%M%S}.log"
-    result, logs = execute_build_job(log_file)
+    result, logs = execute_build_job(settings, log_file)
 
     stage_seconds: dict[str, float] = defaultdict(float)
     step_start: dict[str, float] = {}
@@ -150,7 +128,6 @@ def run_build(landing: Path, warehouse: Path, as_of: date | None = None, quiet: 
     checks = result.get_asset_check_evaluations()
     failed_checks = [c for c in checks if not c.passed]
     blocking_failed = [c for c in failed_checks if c.severity == dg.AssetCheckSeverity.ERROR]
-    _record_check_results(warehouse, result.run_id, checks)
 
     with _connect_when_free(warehouse) as con:
         files = con.execute(

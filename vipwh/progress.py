@@ -1,19 +1,24 @@
-"""Progress lines for long stages, printed to stderr when the CLI asks for them (VIPWH_PROGRESS=1)."""
+"""Progress lines for long stages, printed to stderr when the CLI asks for them (``enable()``)."""
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 
 _START = time.monotonic()
+_enabled = False
+
+
+def enable(on: bool = True) -> None:
+    global _enabled
+    _enabled = on
 
 
 def enabled() -> bool:
-    return os.environ.get("VIPWH_PROGRESS", "") == "1"
+    return _enabled
 
 
 def say(message: str) -> None:
     """One progress line with the seconds since the process started."""
-    if enabled():
+    if _enabled:
         print(f"[{time.monotonic() - _START:7.1f}s] {message}", file=sys.stderr, flush=True)

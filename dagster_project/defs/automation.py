@@ -2,8 +2,8 @@
 
 import dagster as dg
 
-from dagster_project import project
 from dagster_project.lib.batches import discover
+from dagster_project.settings import Settings
 
 BUILD_JOB = "vipwh_build"
 
@@ -16,8 +16,8 @@ def landed_batches_key(landing) -> str:
 @dg.sensor(job_name=BUILD_JOB, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.STOPPED,
            description="Requests a build when a new complete batch (a folder with its _manifest.json) lands "
                        "or a manifest changes.")
-def new_batch_sensor(context: dg.SensorEvaluationContext):
-    landing = project.landing_path()
+def new_batch_sensor(context: dg.SensorEvaluationContext, settings: Settings):
+    landing = settings.landing_dir()
     key = landed_batches_key(landing)
     if not key or key == context.cursor:
         return dg.SkipReason(f"no new complete batch in {landing}")

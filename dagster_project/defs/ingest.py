@@ -5,9 +5,9 @@ from datetime import datetime
 
 import dagster as dg
 
-from dagster_project import project
-from dagster_project.defs.resources import Warehouse
+from dagster_project.defs.resources import connect
 from dagster_project.lib import load
+from dagster_project.settings import Settings
 from vipwh import progress
 from vipwh.contract import EXTRACT_FILES, ExtractFile
 
@@ -19,9 +19,9 @@ LEDGER_KEY = dg.AssetKey(["raw", "batches"])
 @dg.asset(key=LANDING_KEY, group_name=GROUP,
           description="Verifies every complete landing batch not yet loaded (manifest, files, sha256): "
                       "pending, or rejected whole with the reason.")
-def landing_batches(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
-    with warehouse.connect() as con:
-        outcomes = load.register(con, warehouse.landing_dir(), datetime.now())
+def landing_batches(context: dg.AssetExecutionContext, settings: Settings) -> dg.MaterializeResult:
+    with connect(settings) as con:
+        outcomes = load.register(con, settings.landing_dir(), datetime.now())
         pending = [b.label for b in load.pending_batches(con)]
     for outcome in outcomes:
         log = context.log.error if outcome.status == "rejected" else context.log.warning
@@ -32,15 +32,20 @@ def landing_batches(context: dg.AssetExecutionContext, warehouse: Warehouse) -> 
     })
 
 
+def _id_salt(settings: Settings) -> str:
+    key = settings.id_key_bytes()
+    return key.decode("utf-8") if key else "vipwh-demo-salt-change-me"
+
+
 def _raw_asset(extract: ExtractFile) -> dg.AssetsDefinition:
     @dg.asset(key=dg.AssetKey(["raw", extract.table]), group_name=GROUP, deps=[LANDING_KEY],
               description=f"Append-only history of {extract.name} rows of every loaded batch, typed; "
                           "bad rows go to raw.quarantine with their reason.")
-    def _load(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+    def _load(context: dg.AssetExecutionContext, settings: Settings) -> dg.MaterializeResult:
         results = []
-        with warehouse.connect() as con:
+        with connect(settings) as con:
             for batch in load.pending_batches(con):
-                result = load.load_file(con, batch, extract, project.id_salt(), datetime.now())
+                result = load.load_file(con, batch, extract, _id_salt(settings), datetime.now())
                 if result is None:
                     continue
                 results.append(result)
@@ -64,8 +69,8 @@ raw_assets = [_raw_asset(extract) for extract in EXTRACT_FILES]
 @dg.asset(key=LEDGER_KEY, group_name=GROUP, deps=[a.key for a in raw_assets],
           description="Ledger of batches: a pending batch whose every file reconciles "
                       "(rows in file = loaded + quarantined = manifest) becomes loaded, else it is wiped.")
-def batch_ledger(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
-    with warehouse.connect() as con:
+def batch_ledger(context: dg.AssetExecutionContext, settings: Settings) -> dg.MaterializeResult:
+    with connect(settings) as con:
         outcomes = load.finalize(con, datetime.now())
         loaded_total = con.execute("select count(*) from raw.batches where status = 'loaded'").fetchone()[0]
     for outcome in outcomes:

@@ -1,32 +1,34 @@
 """The data-quality checks of lib/quality.py as Dagster asset checks (step keys ``quality__<check>``).
 
 Blocking checks fail with ERROR severity and stop the assets downstream of the asset they guard; warnings
-are reported with WARN severity. Each evaluation carries ``failing_rows`` and ``sample`` metadata.
+are reported with WARN severity. Every check is declared ``blocking`` to Dagster so that the assets
+downstream (the check results, build_info, publish) wait for it, but only an ERROR result stops them.
+Each check step writes its own outcome to ``quality.dq_check_results`` before it reports it, so a run
+records its results whether or not it goes on to publish.
 """
-
-import os
-from datetime import date
 
 import dagster as dg
 
 from dagster_project import project
-from dagster_project.lib import quality
+from dagster_project.defs.resources import connect
+from dagster_project.lib import engine, quality
+from dagster_project.settings import SPARK, Settings
 
 GROUP = "quality"
-QUARANTINE_RATE_ENV = "VIPWH_QUARANTINE_RATE_MAX"
-QUARANTINE_MIN_ROWS_ENV = "VIPWH_QUARANTINE_MIN_ROWS"
 
 
-def settings() -> quality.Settings:
-    """Settings read when a check runs (never at import): the valuation date and the quarantine threshold."""
-    as_of = project.as_of_date()
-    rate = os.environ.get(QUARANTINE_RATE_ENV, "").strip()
-    min_rows = os.environ.get(QUARANTINE_MIN_ROWS_ENV, "").strip()
-    return quality.Settings(
-        as_of=date.fromisoformat(as_of) if as_of else None,
-        quarantine_rate_max=float(rate) if rate else quality.DEFAULT_QUARANTINE_RATE_MAX,
-        quarantine_min_rows=int(min_rows) if min_rows else quality.DEFAULT_QUARANTINE_MIN_ROWS,
-    )
+def check_settings(settings: Settings) -> quality.Settings:
+    """The checks' settings from the run's settings: the valuation date and the quarantine threshold."""
+    return quality.Settings(as_of=settings.as_of_date(), quarantine_rate_max=settings.quarantine_rate(),
+                            quarantine_min_rows=settings.quarantine_rows())
+
+
+def _spark_connection(settings: Settings):
+    """On Spark, the checks read Spark's Parquet directly (an in-memory DuckDB with views); None on DuckDB."""
+    if settings.engine_name() != SPARK:
+        return None
+    relations = engine.dbt_relations(project.DBT_MANIFEST)
+    return lambda: engine.spark_check_connection(settings.warehouse_file(), settings.spark_warehouse(), relations)
 
 
 def _asset_check(check: quality.Check) -> dg.AssetChecksDefinition:
@@ -36,14 +38,18 @@ def _asset_check(check: quality.Check) -> dg.AssetChecksDefinition:
         name=check.name,
         asset=asset_key,
         description=check.description,
-        blocking=blocking,
-        additional_deps=[dg.AssetKey(list(dep)) for dep in check.deps],
+        blocking=True,  # ordering: downstream waits; only an ERROR result blocks it
+        # no additional_deps: every table a check reads besides its own asset is a dbt relation, built in
+        # the same dbt step as the asset it guards
         metadata={"severity": check.severity, "reads": ", ".join(check.reads)},
     )
 
     @dg.multi_asset_check(name=f"quality__{check.name}", specs=[spec], description=check.description)
-    def _check(context: dg.AssetCheckExecutionContext):
-        result = quality.run_check(check, project.warehouse_path(), settings())
+    def _check(context: dg.AssetCheckExecutionContext, settings: Settings):
+        result = quality.run_check(check, settings.warehouse_file(), check_settings(settings),
+                                   connect=_spark_connection(settings))
+        with connect(settings) as con:
+            quality.record_results(con, context.run.run_id, [result])
         if not result.passed:
             log = context.log.error if blocking else context.log.warning
             log(f"{check.name} on {result.asset_key}: {result.failing_rows} failing rows. {result.message}")
@@ -63,3 +69,5 @@ def _asset_check(check: quality.Check) -> dg.AssetChecksDefinition:
 
 
 asset_checks: list[dg.AssetChecksDefinition] = [_asset_check(check) for check in quality.CHECKS]
+checked_asset_keys: list[dg.AssetKey] = sorted({dg.AssetKey(list(c.asset_key)) for c in quality.CHECKS},
+                                               key=lambda key: key.to_user_string())

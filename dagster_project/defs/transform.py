@@ -1,5 +1,4 @@
-"""The dbt project as Dagster assets; dbt tests become asset checks."""
-
+"""The dbt project as Dagster assets; dbt tests become asset checks, their outcomes recorded by the run."""
 
 import json
 import shutil
@@ -10,8 +9,10 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from dagster_project import project
-from dagster_project.defs.resources import Warehouse
-from dagster_project.lib import engine
+from dagster_project.defs.engine import RAW_PARQUET_KEY
+from dagster_project.defs.resources import connect
+from dagster_project.lib import quality
+from dagster_project.settings import Settings
 from vipwh import progress
 
 
@@ -19,11 +20,11 @@ class DbtBuildFailed(Exception):
     """dbt build reported errors or failing tests of severity error."""
 
 
-def _keep_run_results(invocation) -> None:
+def _keep_run_results(invocation, settings: Settings) -> None:
     """Copy dbt's run_results.json beside the warehouse (logs/dbt_run_results.json) for the benchmark."""
     source = invocation.target_path / "run_results.json"
     if source.exists():
-        logs = project.warehouse_path().parent / "logs"
+        logs = settings.logs_dir()
         logs.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, logs / "dbt_run_results.json")
 
@@ -39,7 +40,19 @@ def _failures(invocation) -> str:
 
 
 class VipwhTranslator(DagsterDbtTranslator):
-    """Asset keys are ``[schema, name]`` (raw/…, staging/…, marts/…); groups follow the schema."""
+    """Asset keys are ``[schema, name]`` (raw/…, staging/…, marts/…); groups follow the schema.
+
+    Models that read the raw sources also depend on ``engine/raw_parquet`` (the Spark hand-off).
+    """
+
+    def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project) -> dg.AssetSpec:
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        props = self.get_resource_props(manifest, unique_id)
+        reads_raw = any(node.startswith("source.") and manifest["sources"][node]["source_name"] == "raw"
+                        for node in props.get("depends_on", {}).get("nodes", []))
+        if reads_raw:
+            spec = spec.replace_attributes(deps=[*spec.deps, dg.AssetDep(RAW_PARQUET_KEY)])
+        return spec
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         if dbt_resource_props["resource_type"] == "source":
@@ -51,40 +64,36 @@ class VipwhTranslator(DagsterDbtTranslator):
         return dbt_resource_props.get("config", {}).get("schema") or "transform"
 
 
-dbt_project = DbtProject(project_dir=project.DBT_PROJECT_DIR, profiles_dir=project.REPO_ROOT)
+dbt_project = DbtProject(project_dir=project.DBT_PROJECT_DIR, profiles_dir=project.DBT_PROJECT_DIR)
 
 
 def build_dbt_assets() -> dg.AssetsDefinition:
     @dbt_assets(manifest=dbt_project.manifest_path, dagster_dbt_translator=VipwhTranslator(),
                 name="vipwh_dbt")
-    def vipwh_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
-        on_spark = engine.current() == engine.SPARK
-        if on_spark:
-            with warehouse.connect() as con:
-                counts = engine.export_raw(con, engine.spark_warehouse())
-            progress.say(f"spark: raw tables exported as Parquet ({sum(counts.values()):,} rows)")
+    def vipwh_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: Settings):
         # Unit tests check the models' logic, not the data: they run in CI (tests/test_dbt_unit.py), not here.
         args = ["build", "--exclude-resource-type", "unit_test"]
-        if project.as_of_date():
+        as_of = settings.as_of_date()
+        if as_of:
             # only when given: identical command-line vars let dbt reuse the parse of `ensure_dbt_manifest`
-            args += ["--vars", json.dumps({"as_of_date": project.as_of_date()})]
-        invocation = dbt.cli(args, context=context, raise_on_error=False)
+            args += ["--vars", json.dumps({"as_of_date": as_of.isoformat()})]
+        with settings.dbt_environment_applied():
+            invocation = dbt.cli(args, context=context, raise_on_error=False)
         done = 0
+        test_outcomes = []
         for event in invocation.stream():
             if isinstance(event, dg.Output | dg.AssetMaterialization):
                 done += 1
                 progress.say(f"dbt: built {getattr(event, 'output_name', None) or event.asset_key} ({done})")
-            elif isinstance(event, dg.AssetCheckResult) and not event.passed:
-                progress.say(f"dbt: check {event.check_name} FAILED on {'/'.join(event.asset_key.path)}")
+            elif isinstance(event, dg.AssetCheckResult):
+                test_outcomes.append(quality.from_evaluation(event))
+                if not event.passed:
+                    progress.say(f"dbt: check {event.check_name} FAILED on {'/'.join(event.asset_key.path)}")
             yield event
-        _keep_run_results(invocation)
+        _keep_run_results(invocation, settings)
+        with connect(settings) as con:
+            quality.record_results(con, context.run.run_id, test_outcomes)
         if not invocation.is_successful():
             raise DbtBuildFailed(_failures(invocation))
-        if on_spark:
-            with warehouse.connect() as con:
-                missing = engine.attach_spark_relations(con, engine.spark_warehouse(),
-                                                        engine.dbt_relations(invocation.target_path / "manifest.json"))
-            if missing:
-                raise DbtBuildFailed("Spark wrote no Parquet for " + ", ".join(".".join(m) for m in missing))
 
     return vipwh_dbt

@@ -17,40 +17,16 @@ Spark (``vipwh build --engine spark --warehouse DIR``): ``DIR`` is Spark's wareh
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import uuid
 from pathlib import Path
 
 import duckdb
 
-DUCKDB = "duckdb"
-SPARK = "spark"
-ENGINES = (DUCKDB, SPARK)
+from dagster_project.settings import CONTROL_FILE
 
-ENGINE_ENV = "VIPWH_ENGINE"
-SPARK_WAREHOUSE_ENV = "VIPWH_SPARK_WAREHOUSE"
-DBT_TARGET_ENV = "VIPWH_DBT_TARGET"
-# the profile output `--engine spark` runs on: the local session by default, a cluster's output otherwise
-SPARK_TARGET_ENV = "VIPWH_SPARK_TARGET"
-CONTROL_FILE = "warehouse.duckdb"
 # the schema ingestion writes; like every schema it is a Spark database `<schema>.db` under the directory
 RAW_SCHEMA = "raw"
-
-
-def current() -> str:
-    engine = os.environ.get(ENGINE_ENV, DUCKDB) or DUCKDB
-    if engine not in ENGINES:
-        raise ValueError(f"{ENGINE_ENV}={engine!r}: the engine is one of {', '.join(ENGINES)}")
-    return engine
-
-
-def control_file(spark_warehouse: Path) -> Path:
-    return spark_warehouse / CONTROL_FILE
-
-
-def spark_warehouse() -> Path:
-    return Path(os.environ[SPARK_WAREHOUSE_ENV]).resolve()
 
 
 def export_raw(con: duckdb.DuckDBPyConnection, root: Path) -> dict[str, int]:
@@ -109,6 +85,26 @@ def attach_spark_relations(con: duckdb.DuckDBPyConnection, root: Path,
     return missing
 
 
+def spark_check_connection(control_file: Path, root: Path,
+                           relations: list[tuple[str, str]]) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB for the checks on Spark: the control file's raw and quality tables attached
+    read-only, and each dbt relation a view over the Parquet Spark wrote (nothing is written anywhere)."""
+    con = duckdb.connect()
+    con.execute(f"attach '{control_file}' as control (read_only)")
+    for schema in (RAW_SCHEMA, "quality"):
+        tables = con.execute("select table_name from information_schema.tables where table_catalog = 'control' "
+                             "and table_schema = ? and table_type = 'BASE TABLE'", [schema]).fetchall()
+        con.execute(f'create schema if not exists "{schema}"')
+        for (table,) in tables:
+            con.execute(f'create view "{schema}"."{table}" as select * from control."{schema}"."{table}"')
+    for schema, table in relations:
+        folder = root / f"{schema}.db" / table
+        if any(folder.glob("*.parquet")):
+            con.execute(f'create schema if not exists "{schema}"')
+            con.execute(f"""create view "{schema}"."{table}" as select * from read_parquet('{folder}/*.parquet')""")
+    return con
+
+
 def resolve_warehouse(path: Path) -> Path:
     """The DuckDB file behind ``--warehouse``: the file itself, or a Spark warehouse directory's control file."""
-    return control_file(path) if path.is_dir() else path
+    return path / CONTROL_FILE if path.is_dir() else path

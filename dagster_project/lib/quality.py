@@ -200,8 +200,12 @@ def asset_key_string(asset_key: Sequence[str]) -> str:
 
 # --- Running a check -------------------------------------------------------------------------------------
 
-def run_check(check: Check, warehouse: Path | str, settings: Settings | None = None) -> CheckResult:
-    """Run one check on the warehouse file through a short-lived read-only connection."""
+def run_check(check: Check, warehouse: Path | str, settings: Settings | None = None,
+              connect: Callable[[], duckdb.DuckDBPyConnection] | None = None) -> CheckResult:
+    """Run one check on the warehouse file through a short-lived read-only connection.
+
+    ``connect`` replaces that connection (on Spark: an in-memory DuckDB with views over Spark's Parquet).
+    """
     settings = settings or Settings()
     started = datetime.now()
 
@@ -213,7 +217,7 @@ def run_check(check: Check, warehouse: Path | str, settings: Settings | None = N
     if not path.exists():
         return failed(f"warehouse {path} does not exist")
     try:
-        with duckdb.connect(str(path), read_only=True) as con:
+        with (connect() if connect else duckdb.connect(str(path), read_only=True)) as con:
             missing = [table for table in check.reads if not table_exists(con, table)]
             if missing:
                 return failed(f"table {', '.join(missing)} does not exist yet in {path.name}: "
@@ -1269,6 +1273,16 @@ def from_evaluation(evaluation: Any) -> CheckResult:
         sample=sample if isinstance(sample, list) else [sample],
         message=str(metadata.get("message") or ""),
     )
+
+
+def results_of_build(con: duckdb.DuckDBPyConnection, build_id: str) -> tuple[int, int]:
+    """(checks run, checks failed) recorded for one build."""
+    if not table_exists(con, RESULTS_TABLE):
+        return 0, 0
+    run, failed = con.execute(
+        f"select count(*), count(*) filter (where not passed) from {RESULTS_TABLE} where build_id = ?",
+        [build_id]).fetchone()
+    return int(run), int(failed or 0)
 
 
 def record_results(con: duckdb.DuckDBPyConnection, build_id: str, results: Iterable[CheckResult]) -> int:

@@ -166,7 +166,7 @@ def _run_dbt(warehouse: Path) -> None:
     """Build the scenario models only (the baseline marts are read, never rebuilt)."""
     work = warehouse.parent / f".{warehouse.stem}.scenario_dbt"  # kept: dbt re-parses only what changed
     command = [_dbt_executable(), "build", "--select", "path:models/scenarios", "--vars", DBT_VARS,
-               "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(REPO_ROOT),
+               "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
                "--target-path", str(work / "target"), "--log-path", str(work / "logs")]
     env = {**os.environ, "VIPWH_WAREHOUSE": str(warehouse)}
     done = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True)

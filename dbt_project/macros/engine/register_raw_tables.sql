@@ -13,7 +13,7 @@
 
 {% macro spark__register_raw_tables() -%}
     {%- if execute -%}
-        {%- set root = env_var('VIPWH_SPARK_WAREHOUSE', 'data/spark') -%}
+        {%- set root = env_var('VIPWH_SPARK_WAREHOUSE', '../data/spark') -%}
         {%- do run_query('create database if not exists raw') -%}
         {%- for node in graph.sources.values() if node.source_name == 'raw' -%}
             {%- do run_query('drop table if exists raw.' ~ node.identifier) -%}
