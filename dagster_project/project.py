@@ -35,7 +35,7 @@ def ensure_dbt_manifest(force: bool = False) -> Path:
         parsed = subprocess.run(
             [dbt_executable(), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR),
              "--profiles-dir", str(DBT_PROJECT_DIR)],
-            cwd=REPO_ROOT, capture_output=True, text=True,
+            cwd=DBT_PROJECT_DIR, capture_output=True, text=True,  # where the profile's defaults are relative to
         )
     if parsed.returncode != 0:
         raise DbtParseError("the dbt project does not parse:\n" + (parsed.stdout + parsed.stderr).strip())
