@@ -43,6 +43,11 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     "id_key_file": ("VIPWH_ID_KEY_FILE", ""),
     "quarantine_rate_max": ("VIPWH_QUARANTINE_RATE_MAX", str(DEFAULT_QUARANTINE_RATE_MAX)),
     "quarantine_min_rows": ("VIPWH_QUARANTINE_MIN_ROWS", str(DEFAULT_QUARANTINE_MIN_ROWS)),
+    # DuckDB's limits, for every connection of the build (dbt's included): 60 % of the machine's memory leaves
+    # room for the Python process around it; spilled data goes beside the warehouse (<warehouse>.tmp/)
+    "duckdb_memory_limit": ("VIPWH_DUCKDB_MEMORY_LIMIT", "60%"),
+    "duckdb_threads": ("VIPWH_DUCKDB_THREADS", str(os.cpu_count() or 2)),
+    "duckdb_temp_directory": ("VIPWH_DUCKDB_TEMP_DIRECTORY", ""),
     "spark_target": ("VIPWH_SPARK_TARGET", SPARK),
     "spark_master": ("VIPWH_SPARK_MASTER", "local[2]"),
     "spark_driver_memory": ("VIPWH_SPARK_DRIVER_MEMORY", "4g"),
@@ -81,6 +86,9 @@ class Settings(dg.ConfigurableResource):
     id_key_file: str = ""
     quarantine_rate_max: str = ""
     quarantine_min_rows: str = ""
+    duckdb_memory_limit: str = ""
+    duckdb_threads: str = ""
+    duckdb_temp_directory: str = ""
     spark_target: str = ""
     spark_master: str = ""
     spark_driver_memory: str = ""
@@ -159,6 +167,14 @@ class Settings(dg.ConfigurableResource):
         except ValueError as exc:
             raise SettingsError(f"{field} {text!r} is not a number") from exc
 
+    def duckdb_config(self) -> dict[str, str]:
+        """DuckDB's memory limit, threads and spill directory, for every connection the build opens."""
+        temp = self.value("duckdb_temp_directory")
+        warehouse = self.warehouse_file()
+        temp_dir = Path(temp).resolve() if temp else warehouse.with_name(warehouse.name + ".tmp")
+        return {"memory_limit": self.value("duckdb_memory_limit"), "threads": self.value("duckdb_threads"),
+                "temp_directory": str(temp_dir)}
+
     # --- dbt ---------------------------------------------------------------------------------------------
 
     def dbt_target(self) -> str:
@@ -167,6 +183,7 @@ class Settings(dg.ConfigurableResource):
     def dbt_environment(self) -> dict[str, str]:
         """What the dbt profile (``dbt_project/profiles.yml``) reads, with absolute paths."""
         env = {"VIPWH_DBT_TARGET": self.dbt_target(), "VIPWH_WAREHOUSE": str(self.warehouse_file())}
+        env.update({f"VIPWH_DUCKDB_{name.upper()}": value for name, value in self.duckdb_config().items()})
         if self.engine_name() == SPARK:
             env["VIPWH_SPARK_WAREHOUSE"] = str(self.spark_warehouse())
             for field in ("spark_master", "spark_driver_memory", "spark_shuffle_partitions", "spark_threads"):

@@ -16,7 +16,7 @@ def connect(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-write connection to the run's DuckDB file, with the raw layer's tables in place."""
     target = settings.warehouse_file()
     target.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(target))
+    con = duckdb.connect(str(target), config=settings.duckdb_config())
     try:
         create_raw_tables(con)
         yield con
