@@ -8,7 +8,6 @@ rows in schema ``scenarios`` in one transaction and re-publishes the snapshot so
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -168,7 +167,9 @@ def _run_dbt(warehouse: Path) -> None:
     command = [_dbt_executable(), "build", "--select", "path:models/scenarios", "--vars", DBT_VARS,
                "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
                "--target-path", str(work / "target"), "--log-path", str(work / "logs")]
-    env = {**os.environ, "VIPWH_WAREHOUSE": str(warehouse)}
+    from dagster_project.settings import Settings
+
+    env = Settings(warehouse=str(warehouse)).subprocess_environment()
     done = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True)
     if done.returncode != 0:
         tail = "\n    ".join((done.stdout + done.stderr).strip().splitlines()[-25:])
