@@ -27,16 +27,21 @@ snapshot = open_page("方案对比 Scenarios",
                      "the benefit cost, beside today's rulebook: `vipwh scenario run FILE` writes schema scenarios.")
 if snapshot is None:
     st.stop()
-if not all([snapshot.require("scenarios.scenario_runs", RUN_COLUMNS, "方案 scenarios"),
-            snapshot.require("scenarios.scenario_tier_distribution", DISTRIBUTION_COLUMNS, "星级 tiers"),
-            snapshot.require("scenarios.scenario_benefit_cost", COST_COLUMNS, "成本 cost")]):
+SCENARIO_HINT = "`vipwh scenario run data/scenarios/<proposal>.yaml --warehouse FILE` (it publishes the results)"
+if not all([snapshot.require("scenarios.scenario_runs", RUN_COLUMNS, "方案 scenarios", hint=SCENARIO_HINT),
+            snapshot.require("scenarios.scenario_tier_distribution", DISTRIBUTION_COLUMNS, "星级 tiers",
+                             hint=SCENARIO_HINT),
+            snapshot.require("scenarios.scenario_benefit_cost", COST_COLUMNS, "成本 cost", hint=SCENARIO_HINT)]):
     st.stop()
 
 runs = snapshot.sql("select * from scenarios.scenario_runs order by scenario_id")
 if runs.empty:
     st.info("尚无方案 — no scenario has been run yet: `vipwh scenario run data/scenarios/<proposal>.yaml`.")
     st.stop()
-chosen = st.multiselect("方案 scenarios", list(runs["scenario_id"]), default=list(runs["scenario_id"])[:4])
+descriptions = dict(zip(runs["scenario_id"], runs["description"].fillna(""), strict=True))
+chosen = st.multiselect("方案 scenarios", list(runs["scenario_id"]), default=list(runs["scenario_id"])[:4],
+                        format_func=lambda scenario_id: f"{scenario_id} — {descriptions[scenario_id]}"
+                        if descriptions.get(scenario_id) else scenario_id)
 if not chosen:
     st.info("请选择方案 — pick at least one scenario.")
     st.stop()
