@@ -118,7 +118,7 @@ def _(migration, pd, queries):
 @app.cell
 def _(mo):
     mo.md("""
-    ## 阈值附近的有效保费 Rated premium near the tier thresholds
+    ## 阈值附近的定级保费 Rated premium near the tier thresholds
 
     Members within ±20 % of a threshold: just below it they are upgrade prospects, just above it a small
     reduction (a rider ending, a top-up window closing) drops them a tier.
@@ -169,7 +169,7 @@ def _(con, mo, notice, pd, px, queries, thresholds):
     _positive = members[members["rated_premium"] > 0]
     _figure = px.histogram(_positive.assign(tier=_positive["tier_code"].map(queries.tier_label)),
                            x="rated_premium", color="tier", nbins=80, log_x=False,
-                           title="有效保费分布 rated premium of members (CNY), thresholds dashed")
+                           title="定级保费分布 rated premium of members (CNY), thresholds dashed")
     for _bound in thresholds["lower_bound"]:
         _figure.add_vline(x=_bound, line_dash="dash", line_color="#555555")
     mo.vstack([_figure, near_thresholds])

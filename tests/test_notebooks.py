@@ -91,4 +91,6 @@ def test_benefit_utilization_computes_its_tables(tiny_warehouse: Path, monkeypat
     assert rates.loc["家庭医生图文咨询 doctor_chat"].isna().all()
     assert rates.loc["礼宾车服务 limousine", "四星 star4"] == 0.0
     per_tier = defs["cost_per_member_year"].set_index(["entitlement_year", "tier_code"])["cost_per_member_year"]
-    assert per_tier[(2025, "star5")] == pytest.approx(2500 / 1.64)  # limousine + second_opinion exposure
+    # star5's 2025 exposure is 0.82 member-years (mart_member_exposure), not 0.82 once per service row
+    assert per_tier[(2025, "star5")] == pytest.approx(2500 / 0.82)
+    assert defs["overall_cost_per_member_year"][2025] == pytest.approx((760 + 150 + 2500) / (0.6 + 1.2 + 0.58 + 0.82))
