@@ -96,7 +96,8 @@ if has_utilization and not year_cost.empty:
         for cost_amount, member_years in zip(per_tier["cost_amount"], per_tier["member_years"], strict=True)]
     per_tier["tier"] = per_tier["tier_code"].map(queries.tier_label)
     st.markdown("**各星级每会员人年成本 cost per member-year by tier**")
-    show_table(per_tier[["tier", "members", "member_years", "cost_amount", "cost_per_member_year"]]
+    show_table(per_tier.assign(member_years=per_tier["member_years"].map(lambda value: f"{float(value):,.2f}"))
+               [["tier", "members", "member_years", "cost_amount", "cost_per_member_year"]]
                .rename(columns={"tier": "星级 tier", "members": "会员 members",
                                 "member_years": "会员人年 member-years", "cost_amount": "成本 cost (CNY)",
                                 "cost_per_member_year": "每人年成本 CNY / member-year"}),
