@@ -20,10 +20,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev,spark]"
 	touch $(STAMP)
 
-## demo: generate the demo book (20 000 holders, fixed seed) and build the warehouse from it
+## demo: generate the demo book (20 000 holders, fixed seed), build the warehouse from it and run the
+## example proposals of data/scenarios/ (so the dashboard's Scenarios page has content)
 demo: $(STAMP)
 	$(BIN)/vipwh generate --out $(LANDING) --holders $(DEMO_HOLDERS) --seed $(DEMO_SEED) --batches $(DEMO_BATCHES)
 	$(BIN)/vipwh build --landing $(LANDING) --warehouse $(WAREHOUSE)
+	for proposal in data/scenarios/*.yaml; do $(BIN)/vipwh scenario run $$proposal --warehouse $(WAREHOUSE) || exit 1; done
 
 ## demo-spark: the same demo book built with dbt on a local Spark (Java 17) into data/spark (docs/spark.md)
 demo-spark: $(STAMP)
