@@ -143,15 +143,7 @@ def show_table(frame: pd.DataFrame, money: tuple[str, ...] = (), dates: tuple[st
                  hide_index=kwargs.pop("hide_index", True), **kwargs)
 
 
+
 def tier_matrix(frame: pd.DataFrame, from_column: str, to_column: str, values: str = "members") -> pd.DataFrame:
-    """From-tier × to-tier counts with rows and columns in tier_rank order ('none' first on the left as a
-    join, last on the right as a leave), labelled, zero where nothing moved."""
-    order = ("none", *queries.TIER_CODES)
-    rows = [code for code in order if code in set(frame[from_column])]
-    columns = [code for code in (*queries.TIER_CODES, "none") if code in set(frame[to_column])]
-    matrix = frame.pivot_table(index=from_column, columns=to_column, values=values, aggfunc="sum", fill_value=0)
-    matrix = matrix.reindex(index=rows, columns=columns, fill_value=0).astype(int)
-    matrix.index = ["入会 join" if code == "none" else queries.tier_label(code) for code in matrix.index]
-    matrix.columns = ["退出 leave" if code == "none" else queries.tier_label(code) for code in matrix.columns]
-    matrix.index.name = "从 from \\ 到 to"
-    return matrix
+    """queries.tier_matrix: from-tier × to-tier counts in tier_rank order."""
+    return queries.tier_matrix(frame, from_column, to_column, values)

@@ -335,3 +335,17 @@ def sankey_links(migration: pd.DataFrame) -> Sankey:
              for before, after in zip(totals["from_tier_code"], totals["to_tier_code"], strict=True)]
     return Sankey(labels, colors, sources, targets, [float(value) for value in totals["members"]],
                   [MIGRATION_KIND_COLORS[kind] for kind in kinds])
+
+
+def tier_matrix(frame: pd.DataFrame, from_column: str, to_column: str, values: str = "members") -> pd.DataFrame:
+    """From-tier × to-tier counts with rows and columns in tier_rank order ('none' first on the left as a
+    join, last on the right as a leave), labelled, zero where nothing moved."""
+    rows = [code for code in ("none", *TIER_CODES) if code in set(frame[from_column])]
+    columns = [code for code in (*TIER_CODES, "none") if code in set(frame[to_column])]
+    matrix = frame.pivot_table(index=from_column, columns=to_column, values=values, aggfunc="sum", fill_value=0)
+    matrix = matrix.reindex(index=rows, columns=columns, fill_value=0).astype(int)
+    matrix.index = ["入会 join" if code == "none" else tier_label(code) for code in matrix.index]
+    matrix.columns = ["退出 leave" if code == "none" else tier_label(code) for code in matrix.columns]
+    matrix.index.name = "从 from \\ 到 to"
+    matrix.columns.name = None
+    return matrix
