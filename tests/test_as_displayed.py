@@ -187,3 +187,28 @@ def test_benefit_utilization_notebook_cells(warehouse: Path, monkeypatch) -> Non
     assert f"{defs['overall_cost_per_member_year'][2026]:.2f}" == "812.58"
     rates = defs["utilization_grid"]
     assert f"{rates.loc['礼宾车服务 limousine', '三星 star3']:.1%}" == "253.5%"
+
+
+def test_tier_analysis_notebook_cells(warehouse: Path, monkeypatch) -> None:
+    monkeypatch.setenv(queries.WAREHOUSE_ENV, str(warehouse))
+    notebook = REPO_ROOT / "notebooks" / "tier_analysis.py"
+    spec = importlib.util.spec_from_file_location("notebook_tier_analysis_as_displayed", notebook)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    _outputs, defs = module.app.run()
+    defs["con"].close()
+    mix = defs["tier_mix"]
+    latest = mix[mix["month"] == mix["month"].max()]
+    assert str(latest["snapshot_date"].max())[:10] == "2026-06-30"
+    assert dict(zip(latest["tier_code"], latest["members"], strict=True)) == {
+        "family": 1, "star2": 1, "star3": 2, "star5": 1}  # HC; HB; HA, HE; HD (until 2026-08-16)
+
+
+def test_tier_distribution_page_as_displayed(warehouse: Path, monkeypatch) -> None:
+    app = _page(warehouse, "tier_distribution", monkeypatch)
+    table = app.dataframe[0].value
+    june = table.loc["2026-06"]  # 30 June is a month end: not partial
+    assert june.to_dict() == {"家人 family": 1, "二星 star2": 1, "三星 star3": 2, "五星 star5": 1}
+    march = table.loc["2026-03"]  # HE joined on 16 March
+    assert march["三星 star3"] == 2
+    assert table.loc["2026-02", "三星 star3"] == 1

@@ -340,6 +340,19 @@ def test_pages_react_to_their_controls(tiny_warehouse: Path, monkeypatch) -> Non
     assert app.warning  # b1 has a failing check
 
 
+def test_no_deploy_button(tiny_warehouse: Path, monkeypatch) -> None:
+    """Readers get the viewer toolbar (no Deploy button, no developer menu), from app.py and from
+    .streamlit/config.toml."""
+    import tomllib
+
+    from streamlit import config
+
+    _run_page(tiny_warehouse, "overview", monkeypatch)
+    assert config.get_option("client.toolbarMode") == "viewer"
+    settings = tomllib.loads((REPO_ROOT / ".streamlit" / "config.toml").read_text())
+    assert settings["client"]["toolbarMode"] == "viewer"
+
+
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_copes_with_missing_tables(page: str, bare_warehouse: Path, monkeypatch) -> None:
     app = _run_page(bare_warehouse, page, monkeypatch)

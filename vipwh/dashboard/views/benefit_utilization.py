@@ -101,6 +101,14 @@ if snapshot.require(MONTHLY, (month_column, "service_code", "tier_code", "uses")
         figure = px.bar(shown, x="month", y="uses", color="tier", color_discrete_map=tier_color_map(),
                         category_orders={"tier": tier_axis(shown["tier_code"])},
                         labels={"month": "月份 month", "uses": "使用次数 uses", "tier": "星级 tier"})
+        as_of = snapshot.as_of()
+        if as_of is not None and (pd.Timestamp(as_of) + pd.offsets.MonthEnd(0)).date() != as_of:
+            partial_month = pd.Timestamp(as_of).to_period("M").to_timestamp()
+            figure.add_vrect(x0=partial_month - pd.Timedelta(days=15), x1=partial_month + pd.Timedelta(days=15),
+                             fillcolor="#eeeeee", opacity=0.5, line_width=0,
+                             annotation_text=f"截至 {as_of:%Y-%m-%d} partial", annotation_position="top left")
+            st.caption(f"{partial_month:%Y-%m} 为本月截至估值日 {as_of:%Y-%m-%d} 的部分数据 — the current month is "
+                       "partial (through the as-of date), not a fall in use.")
         st.plotly_chart(figure)
 
 with st.expander("明细 rows of the year", expanded=True):
