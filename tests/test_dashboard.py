@@ -340,6 +340,23 @@ def test_pages_react_to_their_controls(tiny_warehouse: Path, monkeypatch) -> Non
     assert app.warning  # b1 has a failing check
 
 
+def test_tables_are_shown_as_people_read_them() -> None:
+    import pandas as pd
+
+    frame = pd.DataFrame({"day": [pd.Timestamp("2026-11-24"), pd.NaT], "cost": [1234.5, None],
+                          "year": [2022, 2023], "note": ["x", None]})
+    shown = queries.display_frame(frame, money=("cost",), dates=("day",), integers=("year",))
+    assert shown.values.tolist() == [["2026-11-24", "1,234.50", "2022", "x"], ["", "", "2023", ""]]
+    labels = {"coverage_term_ended": "保险期间届满 coverage term ended"}
+    assert queries.label_reasons("coverage_term_ended; lapse", labels) == "保险期间届满 coverage term ended; lapse"
+    assert sorted(["70+", "30-39", "0-29", "—"], key=queries.band_sort_key) == ["0-29", "30-39", "70+", "—"]
+    matrix = queries.tier_matrix(pd.DataFrame({"from_tier_code": ["star5", "none", "family"],
+                                               "to_tier_code": ["star4", "star1", "none"], "members": [1, 2, 3]}),
+                                 "from_tier_code", "to_tier_code")
+    assert list(matrix.index) == ["入会 join", "家人 family", "五星 star5"]
+    assert list(matrix.columns) == ["一星 star1", "四星 star4", "退出 leave"]
+
+
 def test_no_deploy_button(tiny_warehouse: Path, monkeypatch) -> None:
     """Readers get the viewer toolbar (no Deploy button, no developer menu), from app.py and from
     .streamlit/config.toml."""

@@ -128,7 +128,7 @@ def display_frame(frame: pd.DataFrame, money: tuple[str, ...] = (), dates: tuple
         if column in shown:
             shown[column] = shown[column].map(blank_or(lambda value: str(int(value))))
     for column in shown.columns:
-        if shown[column].dtype == object:
+        if pd.api.types.is_object_dtype(shown[column]) or pd.api.types.is_string_dtype(shown[column]):
             shown[column] = shown[column].map(lambda value: "" if value is None or (
                 not isinstance(value, str) and pd.isna(value)) else value)
     return shown
