@@ -12,7 +12,7 @@ DEMO_BATCHES ?= 5
 LANDING      ?= data/landing
 WAREHOUSE    ?= data/warehouse.duckdb
 
-.PHONY: demo demo-spark test lint bench dev clean
+.PHONY: demo demo-spark test lint bench dev notebooks-html clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,10 +20,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev,spark]"
 	touch $(STAMP)
 
-## demo: generate the demo book (20 000 holders, fixed seed) and build the warehouse from it
+## demo: generate the demo book (20 000 holders, fixed seed), build the warehouse from it and run the
+## example proposals of data/scenarios/ (so the dashboard's Scenarios page has content)
 demo: $(STAMP)
 	$(BIN)/vipwh generate --out $(LANDING) --holders $(DEMO_HOLDERS) --seed $(DEMO_SEED) --batches $(DEMO_BATCHES)
 	$(BIN)/vipwh build --landing $(LANDING) --warehouse $(WAREHOUSE)
+	for proposal in data/scenarios/*.yaml; do $(BIN)/vipwh scenario run $$proposal --warehouse $(WAREHOUSE) || exit 1; done
 
 ## demo-spark: the same demo book built with dbt on a local Spark (Java 17) into data/spark (docs/spark.md)
 demo-spark: $(STAMP)
@@ -46,5 +48,10 @@ bench: $(STAMP)
 dev: $(STAMP)
 	VIPWH_LANDING=$(LANDING) VIPWH_WAREHOUSE=$(WAREHOUSE) $(BIN)/dagster dev -m dagster_project.definitions
 
+## notebooks-html: the notebooks run on the demo snapshot, as pages that render offline (data/notebooks/;
+## view with `python -m http.server --directory data/notebooks 8001`)
+notebooks-html: $(STAMP)
+	VIPWH_WAREHOUSE=$(WAREHOUSE) PYTHONPATH=. $(BIN)/python -m vipwh.notebook_export notebooks/*.py --out data/notebooks
+
 clean:
-	rm -rf data/landing data/*.duckdb data/*.published data/spark data/logs dbt_project/target dbt_project/logs .dagster_home
+	rm -rf data/landing data/notebooks data/*.duckdb data/*.published data/spark data/logs dbt_project/target dbt_project/logs .dagster_home

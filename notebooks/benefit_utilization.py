@@ -156,13 +156,13 @@ def _(non_compliant, queries, services):
         .agg(uses=("usage_id", "count"), cost_amount=("cost_amount", "sum"))
         .assign(tier=lambda frame: frame["tier_code"].map(queries.tier_label))
     )
-    by_reason_and_service
+    queries.display_frame(by_reason_and_service, money=("cost_amount",))
     return (by_tier,)
 
 
 @app.cell
-def _(by_tier):
-    by_tier
+def _(by_tier, queries):
+    queries.display_frame(by_tier, money=("cost_amount",), integers=("entitlement_year",))
     return
 
 
@@ -175,23 +175,34 @@ def _(mo):
 
 
 @app.cell
-def _(mo, px, queries, utilization):
-    mo.stop(utilization.empty, mo.md("> No utilization rows yet."))
-    cost_per_member_year = (
-        utilization[utilization["tier_code"] != "none"]
-        .groupby(["entitlement_year", "tier_code"], as_index=False)[["cost_amount", "member_years"]].sum()
-    )
+def _(con, mo, notice, px, queries):
+    # One definition (vipwh.dashboard.queries, as on the dashboard): cost of uses at the tier ÷ the tier's
+    # member-years from marts.mart_member_exposure (one row per year × tier, never summed over services).
+    _missing = notice(queries.EXPOSURE, queries.EXPOSURE_COLUMNS)
+    mo.stop(_missing is not None, _missing)
+    cost_per_member_year = con.sql(queries.cost_per_member_year_sql()).df()
+    mo.stop(cost_per_member_year.empty, mo.md("> No exposure rows yet."))
     cost_per_member_year["cost_amount"] = cost_per_member_year["cost_amount"].astype(float)
-    cost_per_member_year = cost_per_member_year[cost_per_member_year["member_years"] > 0]
-    cost_per_member_year["cost_per_member_year"] = (cost_per_member_year["cost_amount"]
-                                                    / cost_per_member_year["member_years"])
+    cost_per_member_year["member_years"] = cost_per_member_year["member_years"].astype(float)
+    cost_per_member_year["cost_per_member_year"] = cost_per_member_year["cost_per_member_year"].astype(float)
     cost_per_member_year["tier"] = cost_per_member_year["tier_code"].map(queries.tier_label)
+    overall_cost_per_member_year = {
+        int(_year): queries.overall_cost_per_member_year(_rows)
+        for _year, _rows in cost_per_member_year.groupby("entitlement_year")}
     _figure = px.bar(cost_per_member_year, x="entitlement_year", y="cost_per_member_year", color="tier",
                      barmode="group", category_orders={"tier": [queries.tier_label(c) for c in queries.TIER_CODES]},
                      title="每会员人年权益成本 benefit cost per member-year (CNY)")
     _figure.update_xaxes(type="category")
-    mo.vstack([_figure, cost_per_member_year])
-    return
+    _overall = queries.display_frame(
+        cost_per_member_year.groupby("entitlement_year", as_index=False)[["member_years", "cost_amount"]].sum()
+        .assign(cost_per_member_year=lambda frame: frame["cost_amount"] / frame["member_years"]),
+        money=("cost_amount", "cost_per_member_year"), integers=("entitlement_year",))
+    _shown = queries.display_frame(
+        cost_per_member_year[["entitlement_year", "tier", "members", "member_years", "cost_amount",
+                              "cost_per_member_year"]],
+        money=("cost_amount", "cost_per_member_year"), integers=("entitlement_year", "members"))
+    mo.vstack([_figure, mo.md("**全部会员 all members**"), _overall, mo.md("**各星级 by tier**"), _shown])
+    return cost_per_member_year, overall_cost_per_member_year
 
 
 if __name__ == "__main__":

@@ -60,9 +60,12 @@ def _(mo):
 
 @app.cell
 def _(con, mo, notice, px, queries):
-    _missing = notice("marts.fct_member_tier_history", ("holder_id", "tier_code", "valid_from", "valid_to"))
+    _missing = notice("marts.mart_tier_distribution_monthly", ("month", "snapshot_date", "tier_code", "members"))
     mo.stop(_missing is not None, _missing)
-    tier_mix = queries.tier_month_end_counts(con)
+    tier_mix = con.sql(
+        """select month, snapshot_date, tier_code, members
+           from marts.mart_tier_distribution_monthly order by month, tier_code"""
+    ).df()
     tier_mix["tier"] = tier_mix["tier_code"].map(queries.tier_label)
     tier_mix["share"] = tier_mix["members"] / tier_mix.groupby("month")["members"].transform("sum")
     _order = [queries.tier_label(code) for code in queries.TIER_CODES]
@@ -73,9 +76,13 @@ def _(con, mo, notice, px, queries):
 
 
 @app.cell
-def _(tier_mix):
+def _(pd, queries, tier_mix):
+    # the month of the as-of date is counted on the as-of date, not its month end: marked '(partial)'
     _table = tier_mix.pivot_table(index="month", columns="tier", values="members", aggfunc="sum", fill_value=0)
-    _table.index = _table.index.strftime("%Y-%m")
+    _order = [queries.tier_label(code) for code in queries.TIER_CODES]
+    _table = _table[[tier for tier in _order if tier in _table.columns]]
+    _partial = set(tier_mix.loc[tier_mix["snapshot_date"] < tier_mix["month"] + pd.offsets.MonthEnd(0), "month"])
+    _table.index = [f"{month:%Y-%m}" + (" (partial)" if month in _partial else "") for month in _table.index]
     _table.tail(12)
     return
 
@@ -109,16 +116,14 @@ def _(con, mo, notice, px, queries):
 def _(migration, pd, queries):
     # From × to over the last twelve months of the history (rows: from, columns: to).
     _recent = migration[migration["month"] > migration["month"].max() - pd.DateOffset(months=12)]
-    _recent = _recent.assign(from_tier=_recent["from_tier_code"].map(queries.tier_label),
-                             to_tier=_recent["to_tier_code"].map(queries.tier_label))
-    _recent.pivot_table(index="from_tier", columns="to_tier", values="members", aggfunc="sum", fill_value=0)
+    queries.tier_matrix(_recent, "from_tier_code", "to_tier_code")
     return
 
 
 @app.cell
 def _(mo):
     mo.md("""
-    ## 阈值附近的有效保费 Rated premium near the tier thresholds
+    ## 阈值附近的定级保费 Rated premium near the tier thresholds
 
     Members within ±20 % of a threshold: just below it they are upgrade prospects, just above it a small
     reduction (a rider ending, a top-up window closing) drops them a tier.
@@ -140,7 +145,7 @@ def _(con, pd, queries, tables):
     else:
         thresholds = pd.DataFrame({"tier_code": ["star1", "star2", "star3", "star4", "star5"],
                                    "lower_bound": [30_000.0, 45_000.0, 150_000.0, 300_000.0, 500_000.0]})
-    thresholds
+    queries.display_frame(thresholds, money=("lower_bound",))
     return (thresholds,)
 
 
@@ -169,10 +174,10 @@ def _(con, mo, notice, pd, px, queries, thresholds):
     _positive = members[members["rated_premium"] > 0]
     _figure = px.histogram(_positive.assign(tier=_positive["tier_code"].map(queries.tier_label)),
                            x="rated_premium", color="tier", nbins=80, log_x=False,
-                           title="有效保费分布 rated premium of members (CNY), thresholds dashed")
+                           title="定级保费分布 rated premium of members (CNY), thresholds dashed")
     for _bound in thresholds["lower_bound"]:
         _figure.add_vline(x=_bound, line_dash="dash", line_color="#555555")
-    mo.vstack([_figure, near_thresholds])
+    mo.vstack([_figure, queries.display_frame(near_thresholds, money=("lower_bound",))])
     return
 
 

@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -47,6 +48,15 @@ TINY_TABLES: dict[str, str] = {
                      change_type, change_reason)""",
     "marts.fct_member_rated_premium_history": """
         select holder_id, valid_from, valid_to, rated_premium from marts.fct_member_tier_history""",
+    "marts.mart_tier_distribution_monthly": f"""
+        select cast(month as varchar) || '/' || tier_code as tier_month_id, month, snapshot_date, tier_code,
+               case tier_code when 'family' then 0 else cast(right(tier_code, 1) as integer) end as tier_rank,
+               members, cast(null as decimal(18, 2)) as rated_premium
+        from ({queries.tier_month_end_sql(date(2026, 2, 20))}) as month_ends""",
+    "marts.build_info": """
+        select 'b2' as build_id, timestamp '2026-02-28 06:00:00' as built_at, date '2026-02-20' as as_of_date,
+               'duckdb' as engine, 2 as batches_loaded, date '2026-02-20' as latest_extract_date,
+               'handbook_2026' as rulebook_ids, 2 as checks_run, 0 as checks_failed""",
     "marts.dim_member": """
         select holder_id, tier_code, tier_rank, cast(rated_premium as decimal(18, 2)) as rated_premium,
                cast(tier_since as date) as tier_since, tier_code is not null as is_member, gender,
@@ -141,6 +151,23 @@ TINY_TABLES: dict[str, str] = {
             (2026, 'limousine', 'star4', 0.1, 1, 0, 0, 0.0, 0.1, 0, 0)
         ) as utilization(entitlement_year, service_code, tier_code, member_years, members, users, uses,
                          consumed_units, entitled_units, non_compliant_uses, cost_amount)""",
+    "marts.fct_policy_rating": """
+        select holder_id, policy_no, coverage_no, slice_kind, cast(base_amount as decimal(18, 2)) as base_amount,
+               cast(coefficient as decimal(9, 4)) as coefficient, cast(rated_amount as decimal(18, 2)) as rated_amount,
+               cast(counts_from as date) as counts_from, cast(counts_until as date) as counts_until,
+               excluded_reason, 'handbook_2026' as rulebook_id
+        from (values
+            ('H1', 'P1', 0, 'regular', 32000, 1, 32000, '2025-01-10', '2045-01-01', null),
+            ('H1', 'P1', 0, 'top_up', 1280000, 0.1, 128000, '2025-06-01', '2027-06-01', null)
+        ) as slices(holder_id, policy_no, coverage_no, slice_kind, base_amount, coefficient, rated_amount,
+                    counts_from, counts_until, excluded_reason)""",
+    "marts.mart_member_exposure": """
+        select cast(entitlement_year as varchar) || '/' || tier_code as exposure_id, entitlement_year, tier_code,
+               tier_rank, cast(member_years as decimal(18, 6)) as member_years, members
+        from (values
+            (2025, 'family', 0, 0.6, 2), (2025, 'star2', 2, 1.2, 2), (2025, 'star3', 3, 0.58, 1),
+            (2025, 'star5', 5, 0.82, 1), (2026, 'star2', 2, 0.15, 1), (2026, 'star4', 4, 0.1, 1)
+        ) as exposure(entitlement_year, tier_code, tier_rank, member_years, members)""",
     "marts.mart_benefit_utilization_monthly": """
         select entitlement_year, cast(month as date) as month_start, service_code, tier_code, member_years, members,
                users, uses, consumed_units, entitled_units, null::double as utilization_rate,
@@ -311,6 +338,36 @@ def test_pages_react_to_their_controls(tiny_warehouse: Path, monkeypatch) -> Non
     app.selectbox[0].select("b1").run()
     _assert_clean(app, "data_quality")
     assert app.warning  # b1 has a failing check
+
+
+def test_tables_are_shown_as_people_read_them() -> None:
+    import pandas as pd
+
+    frame = pd.DataFrame({"day": [pd.Timestamp("2026-11-24"), pd.NaT], "cost": [1234.5, None],
+                          "year": [2022, 2023], "note": ["x", None]})
+    shown = queries.display_frame(frame, money=("cost",), dates=("day",), integers=("year",))
+    assert shown.values.tolist() == [["2026-11-24", "1,234.50", "2022", "x"], ["", "", "2023", ""]]
+    labels = {"coverage_term_ended": "保险期间届满 coverage term ended"}
+    assert queries.label_reasons("coverage_term_ended; lapse", labels) == "保险期间届满 coverage term ended; lapse"
+    assert sorted(["70+", "30-39", "0-29", "—"], key=queries.band_sort_key) == ["0-29", "30-39", "70+", "—"]
+    matrix = queries.tier_matrix(pd.DataFrame({"from_tier_code": ["star5", "none", "family"],
+                                               "to_tier_code": ["star4", "star1", "none"], "members": [1, 2, 3]}),
+                                 "from_tier_code", "to_tier_code")
+    assert list(matrix.index) == ["入会 join", "家人 family", "五星 star5"]
+    assert list(matrix.columns) == ["一星 star1", "四星 star4", "退出 leave"]
+
+
+def test_no_deploy_button(tiny_warehouse: Path, monkeypatch) -> None:
+    """Readers get the viewer toolbar (no Deploy button, no developer menu), from app.py and from
+    .streamlit/config.toml."""
+    import tomllib
+
+    from streamlit import config
+
+    _run_page(tiny_warehouse, "overview", monkeypatch)
+    assert config.get_option("client.toolbarMode") == "viewer"
+    settings = tomllib.loads((REPO_ROOT / ".streamlit" / "config.toml").read_text())
+    assert settings["client"]["toolbarMode"] == "viewer"
 
 
 @pytest.mark.parametrize("page", PAGES)

@@ -91,4 +91,26 @@ def test_benefit_utilization_computes_its_tables(tiny_warehouse: Path, monkeypat
     assert rates.loc["家庭医生图文咨询 doctor_chat"].isna().all()
     assert rates.loc["礼宾车服务 limousine", "四星 star4"] == 0.0
     per_tier = defs["cost_per_member_year"].set_index(["entitlement_year", "tier_code"])["cost_per_member_year"]
-    assert per_tier[(2025, "star5")] == pytest.approx(2500 / 1.64)  # limousine + second_opinion exposure
+    # star5's 2025 exposure is 0.82 member-years (mart_member_exposure), not 0.82 once per service row
+    assert per_tier[(2025, "star5")] == pytest.approx(2500 / 0.82)
+    assert defs["overall_cost_per_member_year"][2025] == pytest.approx((760 + 150 + 2500) / (0.6 + 1.2 + 0.58 + 0.82))
+
+
+def test_offline_export_needs_no_network(tiny_warehouse: Path, tmp_path: Path) -> None:
+    """The exported page loads nothing from the internet to render: no http(s) URL is left in it, and every
+    asset it names is in the local copy beside it (python -m vipwh.notebook_export)."""
+    import re
+
+    from vipwh.notebook_export import ASSETS, export_offline
+
+    notebook = tmp_path / "tier_analysis.py"
+    shutil.copy(REPO_ROOT / "notebooks" / "tier_analysis.py", notebook)
+    out = tmp_path / "html"
+    page = export_offline(notebook, out, env=_env(tiny_warehouse))
+    html = page.read_text(encoding="utf-8")
+    assert "cdn.jsdelivr.net" not in html
+    assert not re.findall(r"""(?:src|href)=["']https?://""", html)
+    assets = re.findall(rf"""(?:src|href)=["']({ASSETS}/[^"']+)["']""", html)
+    assert any(asset.endswith(".js") for asset in assets)
+    missing = [asset for asset in assets if not (out / asset).is_file()]
+    assert missing == []

@@ -64,7 +64,12 @@ def cmd_sql(args: argparse.Namespace) -> int:
         if relation is None:
             return EXIT_OK
         frame = relation.pl()
-    if args.csv:
+    if args.xlsx:
+        from vipwh.export import write_xlsx
+
+        written = write_xlsx(frame, Path(args.xlsx))
+        print(f"vipwh sql: {frame.height:,} rows written to {written}", file=sys.stderr)
+    elif args.csv:
         sys.stdout.write(frame.write_csv())
     else:
         import polars as pl
@@ -190,7 +195,9 @@ def parser() -> argparse.ArgumentParser:
     sql = sub.add_parser("sql", help="query the latest published snapshot of a warehouse (read-only)")
     sql.add_argument("query", help="SQL, e.g. \"select tier_code, count(*) from marts.dim_member group by 1\"")
     sql.add_argument("--warehouse", default=os.environ.get("VIPWH_WAREHOUSE", "data/warehouse.duckdb"))
-    sql.add_argument("--csv", action="store_true", help="print CSV instead of a table")
+    sql_output = sql.add_mutually_exclusive_group()
+    sql_output.add_argument("--csv", action="store_true", help="print CSV (UTF-8) instead of a table")
+    sql_output.add_argument("--xlsx", metavar="FILE", help="write an Excel workbook (dates as dates, money as numbers)")
     sql.add_argument("--max-rows", type=int, default=50, help="rows shown in table mode (CSV prints all)")
     sql.set_defaults(func=cmd_sql)
 

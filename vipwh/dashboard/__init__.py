@@ -19,6 +19,7 @@ PAGES: tuple[Page, ...] = (
     Page("会员 Members", "tier_distribution", "星级分布 Tier distribution", ":material/stacked_line_chart:"),
     Page("会员 Members", "tier_migration", "升降级流向 Tier flows", ":material/swap_vert:"),
     Page("会员 Members", "upcoming_drops", "即将降级 Upcoming drops", ":material/hourglass_bottom:"),
+    Page("会员 Members", "member", "会员查询 Member", ":material/person_search:"),
     Page("权益 Benefits", "benefit_utilization", "权益使用 Utilization", ":material/grid_on:"),
     Page("权益 Benefits", "cost_leakage", "成本与渗漏 Cost & leakage", ":material/payments:"),
     Page("方案 Scenarios", "scenarios", "方案对比 Scenarios", ":material/compare_arrows:"),

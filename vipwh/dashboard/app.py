@@ -12,6 +12,8 @@ from vipwh.dashboard import PAGES
 
 VIEWS = Path(__file__).parent / "views"
 
+# No Deploy button or developer menu for readers (also set for `streamlit run` by .streamlit/config.toml).
+st.set_option("client.toolbarMode", "viewer")
 st.set_page_config(page_title="臻选荟员 VIP dashboard", page_icon=":material/star:", layout="wide")
 
 sections: dict[str, list] = {}

@@ -53,6 +53,15 @@ def _service_labels(warehouse: str, snapshot_name: str) -> dict[str, str]:
         cursor.close()
 
 
+@st.cache_data(max_entries=4, show_spinner=False)
+def _reason_labels(warehouse: str, snapshot_name: str) -> dict[str, str]:
+    cursor = _connection(warehouse, snapshot_name).cursor()
+    try:
+        return queries.reason_labels(cursor, _catalog(warehouse, snapshot_name))
+    finally:
+        cursor.close()
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """The published snapshot a page run reads."""
@@ -70,6 +79,10 @@ class Snapshot:
     def service_label(self, code: str) -> str:
         return _service_labels(self.warehouse, self.name).get(code, code)
 
+    def reason_label(self, value: object) -> str:
+        """Label(s) of a reason code, or of several joined with '; ' (blank for null)."""
+        return queries.label_reasons(value, _reason_labels(self.warehouse, self.name))
+
     def service_order(self) -> list[str]:
         return list(_service_labels(self.warehouse, self.name))
 
@@ -82,7 +95,8 @@ class Snapshot:
     def has(self, table: str, columns: tuple[str, ...] = ()) -> bool:
         return queries.missing_columns(self.tables, table, columns) == []
 
-    def require(self, table: str, columns: tuple[str, ...] = (), what: str = "") -> bool:
+    def require(self, table: str, columns: tuple[str, ...] = (), what: str = "",
+                hint: str = "a `vipwh build` that includes it") -> bool:
         """True when the table is there with the columns; else a notice on the page and False."""
         missing = queries.missing_columns(self.tables, table, columns)
         if missing == []:
@@ -90,7 +104,7 @@ class Snapshot:
         subject = f"{what}: " if what else ""
         if missing is None:
             st.info(f"{subject}`{table}` 尚未发布 — is not in the published snapshot `{self.name}` yet. "
-                    "It appears after a `vipwh build` that includes it.", icon="ℹ️")
+                    f"It appears after {hint}.", icon="ℹ️")
         else:
             st.warning(f"{subject}`{table}` lacks column(s) {', '.join(f'`{c}`' for c in missing)} in snapshot "
                        f"`{self.name}`; this view is skipped.", icon="⚠️")
@@ -120,3 +134,16 @@ def tier_axis(codes: list[str] | pd.Series) -> list[str]:
 
 def tier_color_map() -> dict[str, str]:
     return {queries.tier_label(code): color for code, color in queries.TIER_COLORS.items()}
+
+
+def show_table(frame: pd.DataFrame, money: tuple[str, ...] = (), dates: tuple[str, ...] = (),
+               integers: tuple[str, ...] = (), **kwargs) -> None:
+    """st.dataframe of a frame as people read it (queries.display_frame: dates, money, blanks for nulls)."""
+    st.dataframe(queries.display_frame(frame, money=money, dates=dates, integers=integers),
+                 hide_index=kwargs.pop("hide_index", True), **kwargs)
+
+
+
+def tier_matrix(frame: pd.DataFrame, from_column: str, to_column: str, values: str = "members") -> pd.DataFrame:
+    """queries.tier_matrix: from-tier × to-tier counts in tier_rank order."""
+    return queries.tier_matrix(frame, from_column, to_column, values)

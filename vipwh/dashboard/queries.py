@@ -40,6 +40,13 @@ TIER_COLORS: dict[str, str] = {
 }
 
 
+def band_sort_key(value: object) -> tuple:
+    """Sort key that puts age bands ('0-29', '30-39', … '70+') in numeric order, other values after, A–Z."""
+    text = str(value)
+    digits = "".join(character for character in text.split("-")[0] if character.isdigit())
+    return (0, int(digits), text) if digits else (1, 0, text)
+
+
 def warehouse_path() -> Path:
     """The warehouse whose snapshot is read: env VIPWH_WAREHOUSE, else data/warehouse.duckdb."""
     return Path(os.environ.get(WAREHOUSE_ENV) or DEFAULT_WAREHOUSE)
@@ -84,8 +91,53 @@ def service_labels(con: duckdb.DuckDBPyConnection, tables: dict[str, list[str]] 
     return {}
 
 
-# Where the valuation (as-of) date can be read off a snapshot, best source first: (table, column, how).
+def reason_labels(con: duckdb.DuckDBPyConnection, tables: dict[str, list[str]] | None = None) -> dict[str, str]:
+    """'交费期满 payment period ended' per reason code (tier-change and non-compliance reasons), from the
+    rules.reason_labels seed; empty when the snapshot lacks it (codes are then shown as they are)."""
+    tables = tables if tables is not None else catalog(con)
+    if missing_columns(tables, "rules.reason_labels", ("reason_code", "name_zh", "name_en")) != []:
+        return {}
+    rows = con.sql("select reason_code, name_zh, name_en from rules.reason_labels").fetchall()
+    return {code: f"{name_zh} {name_en}" for code, name_zh, name_en in rows}
+
+
+def label_reasons(value: object, labels: dict[str, str]) -> str:
+    """A reason, or several joined with '; ', with each code replaced by its label; blank for null."""
+    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
+        return ""
+    return "; ".join(labels.get(code, code) for code in str(value).split("; "))
+
+
+def display_frame(frame: pd.DataFrame, money: tuple[str, ...] = (), dates: tuple[str, ...] = (),
+                  integers: tuple[str, ...] = ()) -> pd.DataFrame:
+    """A copy for reading: dates as YYYY-MM-DD, money with thousands separators and 2 decimals, integers
+    (years, counts) plain, and blanks where a value is null."""
+    shown = frame.copy()
+
+    def blank_or(function):
+        return lambda value: "" if value is None or value is pd.NaT or (
+            not isinstance(value, str) and pd.isna(value)) else function(value)
+
+    for column in dates:
+        if column in shown:
+            shown[column] = shown[column].map(blank_or(lambda value: pd.Timestamp(value).strftime("%Y-%m-%d")))
+    for column in money:
+        if column in shown:
+            shown[column] = shown[column].map(blank_or(lambda value: f"{float(value):,.2f}"))
+    for column in integers:
+        if column in shown:
+            shown[column] = shown[column].map(blank_or(lambda value: str(int(value))))
+    for column in shown.columns:
+        if pd.api.types.is_object_dtype(shown[column]) or pd.api.types.is_string_dtype(shown[column]):
+            shown[column] = shown[column].map(lambda value: "" if value is None or (
+                not isinstance(value, str) and pd.isna(value)) else value)
+    return shown
+
+
+# Where the valuation (as-of) date is read off a snapshot, best source first: (table, column, how).
+# marts.build_info holds the build's own as-of date; the others are fallbacks for snapshots built before it.
 AS_OF_SOURCES: tuple[tuple[str, str, str], ...] = (
+    ("marts.build_info", "as_of_date", "max(as_of_date)"),
     ("marts.mart_tier_distribution_monthly", "snapshot_date", "max(snapshot_date)"),
     ("marts.mart_member_entitlements", "reference_date", "max(reference_date)"),
     ("marts.fct_member_tier_history", "valid_to",
@@ -96,8 +148,9 @@ AS_OF_SOURCES: tuple[tuple[str, str, str], ...] = (
 def as_of_sql(tables: dict[str, list[str]]) -> str | None:
     """SQL for the snapshot's as-of date (one row, column as_of_date), None when nothing tells it.
 
-    The current year's entitlement statements are dated at the as-of date; failing those, the latest day
-    the tier history mentions (which may be a little before the as-of date).
+    marts.build_info.as_of_date, the valuation date of the build that produced the snapshot; failing that
+    (a snapshot from before build_info), the month-end distribution's last day, the current year's
+    entitlement statements, or the latest day the tier history mentions.
     """
     for table, column, expression in AS_OF_SOURCES:
         if missing_columns(tables, table, (column,)) == []:
@@ -108,6 +161,62 @@ def as_of_sql(tables: dict[str, list[str]]) -> str | None:
 def as_of_date(con: duckdb.DuckDBPyConnection, tables: dict[str, list[str]] | None = None) -> date | None:
     sql = as_of_sql(tables if tables is not None else catalog(con))
     return con.sql(sql).fetchall()[0][0] if sql else None
+
+
+EXPOSURE = "marts.mart_member_exposure"
+EXPOSURE_COLUMNS = ("entitlement_year", "tier_code", "member_years", "members")
+
+
+def cost_per_member_year_sql() -> str:
+    """Cost per member-year per entitlement year × tier: the benefit cost of uses at the tier (summed over the
+    services of marts.mart_benefit_utilization) ÷ the tier's member_years from marts.mart_member_exposure.
+
+    One row per year × tier with exposure: entitlement_year, tier_code, tier_rank, member_years, members,
+    cost_amount, cost_per_member_year. The overall figure of a year is sum(cost_amount) ÷ sum(member_years)
+    over its rows (``overall_cost_per_member_year``); uses by holders out of the programme (tier 'none')
+    have no exposure and are not in it.
+    """
+    return """
+with
+
+exposure as (
+    select entitlement_year, tier_code, tier_rank, member_years, members
+    from marts.mart_member_exposure
+),
+
+cost as (
+    select entitlement_year, tier_code, sum(cost_amount) as cost_amount
+    from marts.mart_benefit_utilization
+    where tier_code <> 'none'
+    group by entitlement_year, tier_code
+)
+
+select
+    exposure.entitlement_year,
+    exposure.tier_code,
+    exposure.tier_rank,
+    exposure.member_years,
+    exposure.members,
+    coalesce(cost.cost_amount, 0) as cost_amount,
+    coalesce(cost.cost_amount, 0) / nullif(exposure.member_years, 0) as cost_per_member_year
+from exposure
+left join cost
+    on exposure.entitlement_year = cost.entitlement_year
+    and exposure.tier_code = cost.tier_code
+order by exposure.entitlement_year, exposure.tier_rank
+"""
+
+
+def benefit_cost_per_year_sql() -> str:
+    """Benefit cost of every use per entitlement year (uses by holders out of the programme included)."""
+    return """select entitlement_year, sum(cost_amount) as cost_amount
+              from marts.mart_benefit_utilization group by entitlement_year order by entitlement_year"""
+
+
+def overall_cost_per_member_year(rows: pd.DataFrame) -> float | None:
+    """sum(cost) ÷ sum(member_years) over rows of ``cost_per_member_year_sql`` (a ratio of sums)."""
+    member_years = float(rows["member_years"].astype(float).sum())
+    return float(rows["cost_amount"].astype(float).sum()) / member_years if member_years > 0 else None
 
 
 def tier_month_end_sql(as_of: date | None) -> str:
@@ -226,3 +335,17 @@ def sankey_links(migration: pd.DataFrame) -> Sankey:
              for before, after in zip(totals["from_tier_code"], totals["to_tier_code"], strict=True)]
     return Sankey(labels, colors, sources, targets, [float(value) for value in totals["members"]],
                   [MIGRATION_KIND_COLORS[kind] for kind in kinds])
+
+
+def tier_matrix(frame: pd.DataFrame, from_column: str, to_column: str, values: str = "members") -> pd.DataFrame:
+    """From-tier × to-tier counts with rows and columns in tier_rank order ('none' first on the left as a
+    join, last on the right as a leave), labelled, zero where nothing moved."""
+    rows = [code for code in ("none", *TIER_CODES) if code in set(frame[from_column])]
+    columns = [code for code in (*TIER_CODES, "none") if code in set(frame[to_column])]
+    matrix = frame.pivot_table(index=from_column, columns=to_column, values=values, aggfunc="sum", fill_value=0)
+    matrix = matrix.reindex(index=rows, columns=columns, fill_value=0).astype(int)
+    matrix.index = ["入会 join" if code == "none" else tier_label(code) for code in matrix.index]
+    matrix.columns = ["退出 leave" if code == "none" else tier_label(code) for code in matrix.columns]
+    matrix.index.name = "从 from \\ 到 to"
+    matrix.columns.name = None
+    return matrix

@@ -5,7 +5,7 @@ import plotly.express as px
 import streamlit as st
 
 from vipwh.dashboard import queries
-from vipwh.dashboard.common import open_page, tier_axis, tier_color_map
+from vipwh.dashboard.common import open_page, show_table, tier_axis, tier_color_map
 
 REQUIRED = ("entitlement_year", "service_code", "tier_code", "member_years", "members", "users", "uses",
             "consumed_units", "entitled_units", "utilization_rate", "non_compliant_uses", "cost_amount")
@@ -67,11 +67,15 @@ st.plotly_chart(figure)
 if metric == "utilization_rate":
     st.caption("空白 blank = unlimited or not entitled at that tier (no entitled units).")
 
+# member-years from the exposure mart (a tier's exposure repeats on each of its service rows here)
+exposure = (snapshot.sql(f"select tier_code, member_years from {queries.EXPOSURE} where entitlement_year = {int(year)}")
+            if snapshot.has(queries.EXPOSURE, queries.EXPOSURE_COLUMNS) else None)
 columns = st.columns(4)
-columns[0].metric("会员人年 member-years", f"{year_rows['member_years'].sum():,.1f}")
+columns[0].metric("会员人年 member-years",
+                  f"{float(exposure['member_years'].astype(float).sum()):,.2f}" if exposure is not None else "—")
 columns[1].metric("使用次数 uses", f"{int(year_rows['uses'].sum()):,}")
 columns[2].metric("违规使用 non-compliant uses", f"{int(year_rows['non_compliant_uses'].sum()):,}")
-columns[3].metric("成本 cost (CNY)", f"{year_rows['cost_amount'].sum():,.0f}")
+columns[3].metric("成本 cost (CNY)", f"{float(year_rows['cost_amount'].astype(float).sum()):,.2f}")
 
 st.subheader("月度趋势 monthly trend (current year)")
 MONTHLY = "marts.mart_benefit_utilization_monthly"
@@ -97,7 +101,41 @@ if snapshot.require(MONTHLY, (month_column, "service_code", "tier_code", "uses")
         figure = px.bar(shown, x="month", y="uses", color="tier", color_discrete_map=tier_color_map(),
                         category_orders={"tier": tier_axis(shown["tier_code"])},
                         labels={"month": "月份 month", "uses": "使用次数 uses", "tier": "星级 tier"})
+        as_of = snapshot.as_of()
+        if as_of is not None and (pd.Timestamp(as_of) + pd.offsets.MonthEnd(0)).date() != as_of:
+            partial_month = pd.Timestamp(as_of).to_period("M").to_timestamp()
+            figure.add_vrect(x0=partial_month - pd.Timedelta(days=15), x1=partial_month + pd.Timedelta(days=15),
+                             fillcolor="#eeeeee", opacity=0.5, line_width=0,
+                             annotation_text=f"截至 {as_of:%Y-%m-%d} partial", annotation_position="top left")
+            st.caption(f"{partial_month:%Y-%m} 为本月截至估值日 {as_of:%Y-%m-%d} 的部分数据 — the current month is "
+                       "partial (through the as-of date), not a fall in use.")
         st.plotly_chart(figure)
 
-with st.expander("明细 rows of the year"):
-    st.dataframe(year_rows.drop(columns=["service_code", "tier_code"]).set_index(["service", "tier"]))
+with st.expander("明细 rows of the year", expanded=True):
+    detail = year_rows.assign(tier_rank=year_rows["tier_code"].map(queries.TIER_RANKS).fillna(-1),
+                              service_rank=year_rows["service"].map({label: number for number, label
+                                                                     in enumerate(services)}))
+    detail = detail.sort_values(["service_rank", "tier_rank"])
+
+    def percent(value) -> str:
+        return "" if value is None or pd.isna(value) else f"{float(value):.1%}"
+
+    def number(value) -> str:
+        return "" if value is None or pd.isna(value) else f"{float(value):,.2f}"
+
+    detail = detail.assign(utilization_rate=detail["utilization_rate"].map(percent),
+                           user_share=detail["user_share"].map(percent),
+                           member_years=detail["member_years"].map(number),
+                           entitled_units=detail["entitled_units"].map(number),
+                           consumed_units=detail["consumed_units"].map(number),
+                           uses_per_member_year=detail["uses_per_member_year"].map(number))
+    show_table(detail[["service", "tier", "members", "member_years", "users", "uses", "consumed_units",
+                       "entitled_units", "utilization_rate", "uses_per_member_year", "non_compliant_uses",
+                       "cost_amount"]]
+               .rename(columns={"service": "服务 service", "tier": "星级 tier", "members": "会员 members",
+                                "member_years": "会员人年 member-years", "users": "使用会员 users",
+                                "uses": "使用次数 uses", "consumed_units": "已用 consumed",
+                                "entitled_units": "应享 entitled", "utilization_rate": "利用率 utilization",
+                                "uses_per_member_year": "人年使用 uses / member-year",
+                                "non_compliant_uses": "违规 non-compliant", "cost_amount": "成本 cost (CNY)"}),
+               money=("成本 cost (CNY)",), key="utilization_rows")

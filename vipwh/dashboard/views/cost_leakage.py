@@ -5,7 +5,7 @@ import plotly.express as px
 import streamlit as st
 
 from vipwh.dashboard import queries
-from vipwh.dashboard.common import Snapshot, open_page, tier_axis, tier_color_map
+from vipwh.dashboard.common import Snapshot, open_page, show_table, tier_axis, tier_color_map
 
 ALL_YEARS = "全部 all years"
 LEAKAGE_COLUMNS = ("usage_id", "holder_id", "service_code", "service_date", "entitlement_year",
@@ -19,6 +19,12 @@ REASON_LABELS = {
     "in_waiting_period": "等待期内 in waiting period",
     "over_quota": "超出次数 over quota",
 }
+
+
+def reason_label(code: str) -> str:
+    """The reason's label from the rules.reason_labels seed, else the built-in one."""
+    label = snapshot.reason_label(code)
+    return REASON_LABELS.get(code, code) if label == code else label
 
 
 def leakage_sql(snapshot: Snapshot) -> str | None:
@@ -42,43 +48,67 @@ def leakage_sql(snapshot: Snapshot) -> str | None:
 
 
 snapshot = open_page("成本与渗漏 Cost & leakage",
-                     "Benefit cost per tier and member-year (marts.mart_benefit_utilization) and the cost of "
-                     "non-compliant uses the insurer bore (marts.mart_benefit_leakage).")
+                     "Benefit cost per member-year: the cost of uses at each tier (marts.mart_benefit_utilization) ÷ "
+                     "the tier's member-years (marts.mart_member_exposure); and the cost of non-compliant uses "
+                     "the insurer bore (marts.mart_benefit_leakage).")
 if snapshot is None:
     st.stop()
 
-has_utilization = snapshot.require(
-    "marts.mart_benefit_utilization", ("entitlement_year", "tier_code", "member_years", "cost_amount"), "成本 cost")
+has_utilization = (
+    snapshot.require("marts.mart_benefit_utilization", ("entitlement_year", "tier_code", "cost_amount"), "成本 cost")
+    and snapshot.require(queries.EXPOSURE, queries.EXPOSURE_COLUMNS, "会员人年 member-years"))
 source = leakage_sql(snapshot)
 if source is None:
     snapshot.require("marts.mart_benefit_leakage", LEAKAGE_COLUMNS, "渗漏 leakage")
 if not has_utilization and source is None:
     st.stop()
 
-cost = (snapshot.sql("""select entitlement_year, tier_code, sum(member_years) as member_years,
-                               sum(cost_amount) as cost_amount
-                        from marts.mart_benefit_utilization group by all""")
-        if has_utilization else pd.DataFrame(columns=["entitlement_year", "tier_code", "member_years", "cost_amount"]))
+cost = (snapshot.sql(queries.cost_per_member_year_sql()) if has_utilization else
+        pd.DataFrame(columns=["entitlement_year", "tier_code", "tier_rank", "member_years", "members", "cost_amount",
+                              "cost_per_member_year"]))
 leakage = snapshot.sql(source) if source else pd.DataFrame(columns=["entitlement_year", "tier_code", "reason",
                                                                      "service_code", "cost_amount"])
-years = sorted(set(cost["entitlement_year"]) | set(leakage["entitlement_year"]), reverse=True)
-year = st.selectbox("权益年度 entitlement year", [ALL_YEARS, *years], index=1 if years else 0)
+years = sorted({int(value) for value in (*cost["entitlement_year"], *leakage["entitlement_year"])}, reverse=True)
+year = st.selectbox("权益年度 entitlement year", [ALL_YEARS, *years], index=1 if years else 0,
+                    format_func=str)
 year_cost = cost if year == ALL_YEARS else cost[cost["entitlement_year"] == year]
 year_leakage = leakage if year == ALL_YEARS else leakage[leakage["entitlement_year"] == year]
 
-total_cost = float(year_cost["cost_amount"].sum())
-leaked = float(year_leakage["cost_amount"].fillna(0).sum())
-member_years = float(year_cost.loc[year_cost["tier_code"] != "none", "member_years"].sum())
+total_cost = float(year_cost["cost_amount"].astype(float).sum())
+all_cost = (snapshot.sql(queries.benefit_cost_per_year_sql()) if has_utilization
+            else pd.DataFrame(columns=["entitlement_year", "cost_amount"]))
+all_cost = float((all_cost if year == ALL_YEARS else all_cost[all_cost["entitlement_year"] == year])
+                 ["cost_amount"].astype(float).sum())
+leaked = float(year_leakage["cost_amount"].astype(float).fillna(0).sum())
+overall = queries.overall_cost_per_member_year(year_cost) if has_utilization else None
 columns = st.columns(4)
-columns[0].metric("权益成本 benefit cost (CNY)", f"{total_cost:,.0f}" if has_utilization else "—")
-columns[1].metric("违规成本 non-compliant cost (CNY)", f"{leaked:,.0f}" if source else "—")
-columns[2].metric("渗漏占比 leakage share", f"{leaked / total_cost:.1%}" if total_cost > 0 and source else "—")
-columns[3].metric("每会员人年成本 cost per member-year", f"{total_cost / member_years:,.0f}" if member_years else "—")
+columns[0].metric("会员权益成本 benefit cost of members (CNY)", f"{total_cost:,.2f}" if has_utilization else "—")
+columns[1].metric("违规成本 non-compliant cost (CNY)", f"{leaked:,.2f}" if source else "—")
+columns[2].metric("渗漏占比 leakage share", f"{leaked / all_cost:.1%}" if all_cost > 0 and source else "—")
+columns[3].metric("每会员人年成本 cost per member-year (CNY)", f"{overall:,.2f}" if overall is not None else "—")
+
+if has_utilization and not year_cost.empty:
+    per_tier = (year_cost.groupby(["tier_code", "tier_rank"], as_index=False)[["cost_amount", "member_years",
+                                                                               "members"]]
+                .sum(numeric_only=False).sort_values("tier_rank"))
+    per_tier["cost_per_member_year"] = [
+        float(cost_amount) / float(member_years) if float(member_years) > 0 else None
+        for cost_amount, member_years in zip(per_tier["cost_amount"], per_tier["member_years"], strict=True)]
+    per_tier["tier"] = per_tier["tier_code"].map(queries.tier_label)
+    st.markdown("**各星级每会员人年成本 cost per member-year by tier**")
+    show_table(per_tier.assign(member_years=per_tier["member_years"].map(lambda value: f"{float(value):,.2f}"))
+               [["tier", "members", "member_years", "cost_amount", "cost_per_member_year"]]
+               .rename(columns={"tier": "星级 tier", "members": "会员 members",
+                                "member_years": "会员人年 member-years", "cost_amount": "成本 cost (CNY)",
+                                "cost_per_member_year": "每人年成本 CNY / member-year"}),
+               money=("成本 cost (CNY)", "每人年成本 CNY / member-year"), key="cost_per_tier")
 
 if has_utilization and not cost.empty:
-    per_year = cost.groupby("entitlement_year", as_index=False)["cost_amount"].sum()
+    per_year = snapshot.sql(queries.benefit_cost_per_year_sql())
+    per_year["cost_amount"] = per_year["cost_amount"].astype(float)
     if source:
         leaked_per_year = leakage.groupby("entitlement_year", as_index=False)["cost_amount"].sum()
+        leaked_per_year["cost_amount"] = leaked_per_year["cost_amount"].astype(float)
         per_year = per_year.merge(leaked_per_year.rename(columns={"cost_amount": "non_compliant"}),
                                   on="entitlement_year", how="left").fillna({"non_compliant": 0})
         per_year["compliant"] = per_year["cost_amount"] - per_year["non_compliant"]
@@ -93,13 +123,9 @@ if has_utilization and not cost.empty:
     figure.update_xaxes(type="category")
     figure.update_layout(title="年度权益成本 benefit cost per year")
 
-    per_tier = year_cost[year_cost["tier_code"] != "none"].groupby("tier_code", as_index=False)[
-        ["cost_amount", "member_years"]].sum()
-    per_tier = per_tier[per_tier["member_years"] > 0]
-    per_tier["cost_per_member_year"] = per_tier["cost_amount"] / per_tier["member_years"]
-    per_tier["tier"] = per_tier["tier_code"].map(queries.tier_label)
+    per_tier = per_tier[per_tier["member_years"].astype(float) > 0].astype({"cost_per_member_year": float})
     tier_figure = px.bar(per_tier, x="tier", y="cost_per_member_year", color="tier",
-                         color_discrete_map=tier_color_map(), text_auto=",.0f",
+                         color_discrete_map=tier_color_map(), text_auto=",.2f",
                          category_orders={"tier": tier_axis(per_tier["tier_code"])},
                          labels={"tier": "星级 tier", "cost_per_member_year": "CNY / member-year"})
     tier_figure.update_layout(title="每会员人年成本 cost per member-year", showlegend=False)
@@ -114,7 +140,7 @@ if source:
     else:
         by_reason = year_leakage.groupby("reason", as_index=False).agg(
             uses=("usage_id", "count"), cost=("cost_amount", "sum"))
-        by_reason["reason"] = by_reason["reason"].map(lambda code: REASON_LABELS.get(code, code))
+        by_reason["reason"] = by_reason["reason"].map(reason_label)
         by_service = year_leakage.groupby(["service_code", "tier_code"], as_index=False).agg(
             uses=("usage_id", "count"), cost=("cost_amount", "sum"))
         by_service["service"] = by_service["service_code"].map(snapshot.service_label)
@@ -134,8 +160,8 @@ if source:
 
         st.markdown("**成本最高的违规使用 most costly non-compliant uses**")
         top = year_leakage.sort_values("cost_amount", ascending=False).head(200)
-        st.dataframe(top.assign(service=top["service_code"].map(snapshot.service_label),
+        show_table(top.assign(service=top["service_code"].map(snapshot.service_label),
                                 tier=top["tier_code"].map(queries.tier_label),
-                                reason=top["reason"].map(lambda code: REASON_LABELS.get(code, code)))
+                                reason=top["reason"].map(reason_label))
                      [["usage_id", "holder_id", "service_date", "service", "tier", "reason", "cost_amount"]],
-                     hide_index=True)
+                   dates=("service_date",), money=("cost_amount",), key="costly_uses")

@@ -1,9 +1,10 @@
 """数据质量 Data quality: results of the data-quality checks of each build (quality.dq_check_results)."""
 
+import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from vipwh.dashboard.common import open_page
+from vipwh.dashboard.common import open_page, show_table
 
 REQUIRED = ("build_id", "checked_at", "check_name", "asset_key", "severity", "passed", "failing_rows")
 
@@ -30,9 +31,13 @@ builds = (results.groupby("build_id", as_index=False)
           .agg(checked_at=("checked_at", "max"), checks=("check_name", "count"),
                failed=("passed", lambda passed: int((~passed.astype(bool)).sum())))
           .sort_values("checked_at"))
-latest_build = builds["build_id"].iloc[-1]
-build_id = st.selectbox("构建 build", list(reversed(builds["build_id"].tolist())), index=0,
-                        help="Builds newest first.")
+# the snapshot's own build (marts.build_info), else the latest one that recorded checks
+own_build = (snapshot.sql("select build_id from marts.build_info")["build_id"].iloc[0]
+             if snapshot.has("marts.build_info", ("build_id",)) else None)
+latest_build = own_build if own_build in set(builds["build_id"]) else builds["build_id"].iloc[-1]
+build_options = [latest_build, *[build for build in reversed(builds["build_id"].tolist()) if build != latest_build]]
+build_id = st.selectbox("构建 build", build_options, index=0,
+                        help="This snapshot's build first, then earlier builds newest first.")
 current = results[results["build_id"] == build_id]
 failed = current[~current["passed"].astype(bool)]
 
@@ -42,15 +47,16 @@ metrics[1].metric("通过 passed", f"{int(current['passed'].astype(bool).sum()):
 metrics[2].metric("未通过 failed", f"{len(failed):,}")
 metrics[3].metric("问题行 failing rows", f"{int(failed['failing_rows'].sum()):,}")
 checked_at = current["checked_at"].max()
-st.caption(f"构建 build `{build_id}` checked at {checked_at}" + (" (latest)" if build_id == latest_build else ""))
+st.caption(f"构建 build `{build_id}` checked at {pd.Timestamp(checked_at):%Y-%m-%d %H:%M:%S}"
+           + (" (本快照的构建 this snapshot's build)" if build_id == latest_build else ""))
 
 if failed.empty:
     st.success("全部检查通过 — every check of this build passed.")
 else:
     for severity, group in failed.groupby("severity"):
         st.warning(f"{len(group)} check(s) of severity `{severity}` failed in this build.")
-    st.dataframe(failed[["check_name", "asset_key", "severity", "failing_rows", "sample"]]
-                 .sort_values(["severity", "failing_rows"], ascending=[True, False]), hide_index=True)
+    show_table(failed[["check_name", "asset_key", "severity", "failing_rows", "sample"]]
+               .sort_values(["severity", "failing_rows"], ascending=[True, False]), key="failed_checks")
 
 per_build = results.assign(outcome=results["passed"].astype(bool).map({True: "通过 passed", False: "未通过 failed"}))
 per_build = per_build.groupby(["build_id", "outcome", "severity"], as_index=False)["check_name"].count()
@@ -67,5 +73,6 @@ st.subheader("单项检查历史 one check over builds")
 check = st.selectbox("检查 check", sorted(results["check_name"].unique()))
 history = results[results["check_name"] == check].merge(builds[["build_id"]], on="build_id")
 history = history.sort_values("checked_at")
-st.dataframe(history[["build_id", "checked_at", "asset_key", "severity", "passed", "failing_rows", "sample"]],
-             hide_index=True)
+show_table(history[["build_id", "checked_at", "asset_key", "severity", "passed", "failing_rows", "sample"]]
+           .assign(checked_at=history["checked_at"].map(lambda value: f"{pd.Timestamp(value):%Y-%m-%d %H:%M:%S}")),
+           key="check_history")

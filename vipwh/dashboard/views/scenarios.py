@@ -5,7 +5,7 @@ import plotly.express as px
 import streamlit as st
 
 from vipwh.dashboard import queries
-from vipwh.dashboard.common import open_page, tier_axis
+from vipwh.dashboard.common import open_page, show_table, tier_axis
 
 RUN_COLUMNS = ("scenario_id", "description", "as_of_date", "baseline_rulebook_id", "reference_year")
 DISTRIBUTION_COLUMNS = ("scenario_id", "tier_code", "tier_rank", "baseline_members", "proposal_members",
@@ -27,16 +27,21 @@ snapshot = open_page("方案对比 Scenarios",
                      "the benefit cost, beside today's rulebook: `vipwh scenario run FILE` writes schema scenarios.")
 if snapshot is None:
     st.stop()
-if not all([snapshot.require("scenarios.scenario_runs", RUN_COLUMNS, "方案 scenarios"),
-            snapshot.require("scenarios.scenario_tier_distribution", DISTRIBUTION_COLUMNS, "星级 tiers"),
-            snapshot.require("scenarios.scenario_benefit_cost", COST_COLUMNS, "成本 cost")]):
+SCENARIO_HINT = "`vipwh scenario run data/scenarios/<proposal>.yaml --warehouse FILE` (it publishes the results)"
+if not all([snapshot.require("scenarios.scenario_runs", RUN_COLUMNS, "方案 scenarios", hint=SCENARIO_HINT),
+            snapshot.require("scenarios.scenario_tier_distribution", DISTRIBUTION_COLUMNS, "星级 tiers",
+                             hint=SCENARIO_HINT),
+            snapshot.require("scenarios.scenario_benefit_cost", COST_COLUMNS, "成本 cost", hint=SCENARIO_HINT)]):
     st.stop()
 
 runs = snapshot.sql("select * from scenarios.scenario_runs order by scenario_id")
 if runs.empty:
     st.info("尚无方案 — no scenario has been run yet: `vipwh scenario run data/scenarios/<proposal>.yaml`.")
     st.stop()
-chosen = st.multiselect("方案 scenarios", list(runs["scenario_id"]), default=list(runs["scenario_id"])[:4])
+descriptions = dict(zip(runs["scenario_id"], runs["description"].fillna(""), strict=True))
+chosen = st.multiselect("方案 scenarios", list(runs["scenario_id"]), default=list(runs["scenario_id"])[:4],
+                        format_func=lambda scenario_id: f"{scenario_id} — {descriptions[scenario_id]}"
+                        if descriptions.get(scenario_id) else scenario_id)
 if not chosen:
     st.info("请选择方案 — pick at least one scenario.")
     st.stop()
@@ -118,8 +123,8 @@ else:
 # one scenario in detail
 scenario_id = st.selectbox("明细 details of", chosen)
 run = runs[runs["scenario_id"] == scenario_id].iloc[0]
-st.caption(f"as of {run['as_of_date']:%Y-%m-%d} · baseline {run['baseline_rulebook_id']} · benefit rates from "
-           f"{run['reference_year']}" + (f" · {run['description']}" if run["description"] else ""))
+st.caption(f"as of {pd.Timestamp(run['as_of_date']):%Y-%m-%d} · baseline {run['baseline_rulebook_id']} · "
+           f"benefit rates from {run['reference_year']}" + (f" · {run['description']}" if run["description"] else ""))
 if snapshot.has("scenarios.scenario_tier_migration", MIGRATION_COLUMNS):
     migration = snapshot.sql(f"select from_tier_code, to_tier_code, members from scenarios.scenario_tier_migration "
                              f"where scenario_id = {quoted([scenario_id])}")
@@ -141,9 +146,24 @@ if snapshot.has("scenarios.scenario_member_changes", CHANGE_COLUMNS):
                                order by abs(proposal_rated_premium - baseline_rated_premium) desc, holder_id
                                limit 500""")
     with st.expander(f"星级变化的会员 members changing tier (first {len(changes):,})"):
-        st.dataframe(changes)
+        show_table(changes.assign(baseline_tier_code=changes["baseline_tier_code"].map(queries.tier_label),
+                                  proposal_tier_code=changes["proposal_tier_code"].map(queries.tier_label))
+                   .rename(columns={"holder_id": "投保人 holder", "baseline_tier_code": "基线星级 baseline tier",
+                                    "proposal_tier_code": "方案星级 proposal tier",
+                                    "baseline_rated_premium": "基线定级保费 baseline rated premium",
+                                    "proposal_rated_premium": "方案定级保费 proposal rated premium"}),
+                   money=("基线定级保费 baseline rated premium", "方案定级保费 proposal rated premium"),
+                   key="scenario_changes")
 with st.expander("预计权益成本明细 projected cost per service × tier"):
-    st.dataframe(cost[cost["scenario_id"] == scenario_id].drop(columns=["scenario_id"]))
+    detail = cost[cost["scenario_id"] == scenario_id].drop(columns=["scenario_id"])
+    detail = detail.assign(tier_rank=detail["tier_code"].map(queries.TIER_RANKS).fillna(-1),
+                           service=detail["service_code"].map(snapshot.service_label),
+                           tier=detail["tier_code"].map(queries.tier_label)).sort_values(["service_code", "tier_rank"])
+    money_columns = tuple(column for column in detail.columns if column.endswith("_cost"))
+    show_table(detail[["service", "tier", *[column for column in detail.columns
+                                              if column not in ("service", "tier", "service_code", "tier_code",
+                                                                "tier_rank")]]],
+               money=money_columns, key="scenario_cost")
 if "proposal_yaml" in runs.columns and run["proposal_yaml"]:
     with st.expander("方案文件 proposal file"):
         st.code(run["proposal_yaml"], language="yaml")

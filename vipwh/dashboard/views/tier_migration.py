@@ -5,7 +5,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from vipwh.dashboard import queries
-from vipwh.dashboard.common import open_page
+from vipwh.dashboard.common import open_page, tier_matrix
 
 snapshot = open_page("升降级流向 Tier flows",
                      "Members moving between tiers ('none' = joining or leaving the programme), "
@@ -48,13 +48,21 @@ if flows.empty:
     st.info("所选月份没有变动 — no flows in the selected months.")
 else:
     sankey = queries.sankey_links(flows)
+    # fixed positions: 'from' nodes in a column on the left, 'to' nodes on the right, each spread top to
+    # bottom in tier order, so labels never sit on top of each other
+    left_count = len(set(sankey.sources))
+    right_count = len(sankey.labels) - left_count
+    sankey_x = [0.01] * left_count + [0.99] * right_count
+    sankey_y = ([0.05 + 0.9 * number / max(left_count - 1, 1) for number in range(left_count)]
+                + [0.05 + 0.9 * number / max(right_count - 1, 1) for number in range(right_count)])
     figure = go.Figure(go.Sankey(
-        arrangement="snap",
-        node={"label": sankey.labels, "color": sankey.node_colors, "pad": 18, "thickness": 16},
+        arrangement="fixed",
+        node={"label": sankey.labels, "color": sankey.node_colors, "pad": 28, "thickness": 18,
+              "x": sankey_x, "y": sankey_y},
         link={"source": sankey.sources, "target": sankey.targets, "value": sankey.values,
               "color": sankey.link_colors},
     ))
-    figure.update_layout(title=f"星级流向 tier flows {first} – {last}", height=520)
+    figure.update_layout(title=f"星级流向 tier flows {first} – {last}", height=560, font={"size": 13})
     st.plotly_chart(figure)
 
 per_month = migration[migration["kind"] != "stay"].groupby(["month", "kind"], as_index=False)["members"].sum()
@@ -69,7 +77,4 @@ figure.update_layout(title="每月升降级 changes per month")
 st.plotly_chart(figure)
 
 with st.expander("明细 from × to (selected months)"):
-    matrix = window.assign(from_tier=window["from_tier_code"].map(queries.tier_label),
-                           to_tier=window["to_tier_code"].map(queries.tier_label))
-    st.dataframe(matrix.pivot_table(index="from_tier", columns="to_tier", values="members", aggfunc="sum",
-                                    fill_value=0))
+    st.dataframe(tier_matrix(window, "from_tier_code", "to_tier_code"))
