@@ -99,7 +99,8 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     app = Path(__file__).resolve().parent / "dashboard" / "app.py"
     command = [sys.executable, "-m", "streamlit", "run", str(app),
                "--server.headless", "true", "--server.address", args.address, "--server.port", str(args.port),
-               "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
+               "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false",
+               "--client.toolbarMode", "viewer"]  # no Deploy button, whatever the working directory
     env = {**os.environ, "VIPWH_WAREHOUSE": str(warehouse)}
     print(f"vipwh dashboard: http://{args.address}:{args.port}/ (warehouse {warehouse}); Ctrl-C stops it",
           flush=True)
