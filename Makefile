@@ -12,7 +12,7 @@ DEMO_BATCHES ?= 5
 LANDING      ?= data/landing
 WAREHOUSE    ?= data/warehouse.duckdb
 
-.PHONY: demo demo-spark test lint bench dev notebooks-html clean
+.PHONY: demo demo-spark test lint lint-sql bench dev notebooks-html clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,8 +36,16 @@ demo-spark: $(STAMP)
 test: $(STAMP) lint
 	$(BIN)/pytest -q -n 2 --dist loadfile --durations=10
 
+## lint: ruff, then sqlfluff on the dbt project
 lint: $(STAMP)
 	$(BIN)/ruff check vipwh dagster_project tests
+	$(MAKE) --no-print-directory lint-sql
+
+## lint-sql: sqlfluff (.sqlfluff: dbt templater, DuckDB dialect) on dbt_project; needs no built warehouse,
+## dbt's connection opens a throw-away DuckDB file
+LINT_WAREHOUSE := $(or $(TMPDIR),/tmp)/vipwh-lint-sql.duckdb
+lint-sql: $(STAMP)
+	VIPWH_DBT_TARGET=duckdb VIPWH_WAREHOUSE=$(LINT_WAREHOUSE) $(BIN)/sqlfluff lint dbt_project --processes 2
 
 ## bench: time each stage for 100 000 holders (HOLDERS=1000000 for the large book)
 HOLDERS ?= 100000

@@ -22,7 +22,7 @@
                 case
                     when lag({{ until_column }}) {{ ordered_window }} = {{ from_column }}
                         {%- for col in value_columns %}
-                        and lag({{ col }}) {{ ordered_window }} is not distinct from {{ col }}
+                        and (lag({{ col }}) {{ ordered_window }} is not distinct from {{ col }})
                         {%- endfor %}
                         then 0
                     else 1
@@ -30,7 +30,7 @@
                 case
                     when lead({{ from_column }}) {{ ordered_window }} = {{ until_column }}
                         {%- for col in value_columns %}
-                        and lead({{ col }}) {{ ordered_window }} is not distinct from {{ col }}
+                        and (lead({{ col }}) {{ ordered_window }} is not distinct from {{ col }})
                         {%- endfor %}
                         then 0
                     else 1

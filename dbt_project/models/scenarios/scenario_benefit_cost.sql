@@ -149,7 +149,8 @@ reference_cells as (
     from utilization
     inner join scenario_runs
         on utilization.entitlement_year = scenario_runs.reference_year
-    where utilization.tier_code <> 'none'
+    where
+        utilization.tier_code <> 'none'
         and (utilization.entitled_units is null or utilization.entitled_units > 0)
 ),
 
@@ -203,13 +204,15 @@ priced_variants as (
     from variant_units
     cross join rulebook_roles
     left join unit_costs as variant_costs
-        on rulebook_roles.rulebook_id = variant_costs.rulebook_id
-        and variant_units.service_code = variant_costs.service_code
-        and variant_units.variant = variant_costs.variant
+        on
+            rulebook_roles.rulebook_id = variant_costs.rulebook_id
+            and variant_units.service_code = variant_costs.service_code
+            and variant_units.variant = variant_costs.variant
     left join unit_costs as default_costs
-        on rulebook_roles.rulebook_id = default_costs.rulebook_id
-        and variant_units.service_code = default_costs.service_code
-        and default_costs.variant is null
+        on
+            rulebook_roles.rulebook_id = default_costs.rulebook_id
+            and variant_units.service_code = default_costs.service_code
+            and default_costs.variant is null
 ),
 
 cell_unit_costs as (
@@ -272,7 +275,8 @@ cell_projections as (
                     service_rates.units_per_member_year,
                     0
                 )
-            else least(coalesce(new_services.take_up, cell_rates.take_up, service_rates.take_up, 0), 1)
+            else
+                least(coalesce(new_services.take_up, cell_rates.take_up, service_rates.take_up, 0), 1)
                 * entitled.tier_quota
         end as units_per_member_year,
         case
@@ -281,10 +285,12 @@ cell_projections as (
                 then 'units per member-year stated in the proposal'
             when entitled.tier_quota_kind <> 'unlimited' and new_services.take_up is not null
                 then 'take-up stated in the proposal'
-            when (entitled.tier_quota_kind = 'unlimited' and cell_rates.units_per_member_year is not null)
+            when
+                (entitled.tier_quota_kind = 'unlimited' and cell_rates.units_per_member_year is not null)
                 or (entitled.tier_quota_kind <> 'unlimited' and cell_rates.take_up is not null)
                 then 'observed at this tier'
-            when (entitled.tier_quota_kind = 'unlimited' and service_rates.units_per_member_year is not null)
+            when
+                (entitled.tier_quota_kind = 'unlimited' and service_rates.units_per_member_year is not null)
                 or (entitled.tier_quota_kind <> 'unlimited' and service_rates.take_up is not null)
                 then 'observed, pooled over tiers'
             else 'no observation'
@@ -295,37 +301,47 @@ cell_projections as (
     from projection_cells as cells
     cross join rulebook_roles
     left join entitlement_tiers as entitled
-        on rulebook_roles.rulebook_id = entitled.rulebook_id
-        and cells.service_code = entitled.service_code
-        and cells.tier_code = entitled.tier_code
+        on
+            rulebook_roles.rulebook_id = entitled.rulebook_id
+            and cells.service_code = entitled.service_code
+            and cells.tier_code = entitled.tier_code
     left join tier_members
-        on rulebook_roles.rulebook_role = tier_members.rulebook_role
-        and cells.tier_code = tier_members.tier_code
+        on
+            rulebook_roles.rulebook_role = tier_members.rulebook_role
+            and cells.tier_code = tier_members.tier_code
     left join new_services
         on cells.service_code = new_services.service_code
     left join cell_rates
-        on coalesce(new_services.like_service_code, cells.service_code) = cell_rates.service_code
-        and cells.tier_code = cell_rates.tier_code
+        on
+            coalesce(new_services.like_service_code, cells.service_code) = cell_rates.service_code
+            and cells.tier_code = cell_rates.tier_code
     left join service_rates
         on coalesce(new_services.like_service_code, cells.service_code) = service_rates.service_code
     left join cell_unit_costs
-        on rulebook_roles.rulebook_role = cell_unit_costs.rulebook_role
-        and cells.service_code = cell_unit_costs.service_code
-        and cells.tier_code = cell_unit_costs.tier_code
+        on
+            rulebook_roles.rulebook_role = cell_unit_costs.rulebook_role
+            and cells.service_code = cell_unit_costs.service_code
+            and cells.tier_code = cell_unit_costs.tier_code
     left join service_unit_costs
-        on rulebook_roles.rulebook_role = service_unit_costs.rulebook_role
-        and cells.service_code = service_unit_costs.service_code
+        on
+            rulebook_roles.rulebook_role = service_unit_costs.rulebook_role
+            and cells.service_code = service_unit_costs.service_code
     left join default_unit_costs
-        on rulebook_roles.rulebook_role = default_unit_costs.rulebook_role
-        and cells.service_code = default_unit_costs.service_code
+        on
+            rulebook_roles.rulebook_role = default_unit_costs.rulebook_role
+            and cells.service_code = default_unit_costs.service_code
 ),
 
 projected as (
     select
         cell_projections.*,
-        members * units_per_member_year as projected_units,
-        members * units_per_member_year * uses_per_unit as projected_uses,
-        members * units_per_member_year * coalesce(unit_cost, 0) as projected_cost
+        cell_projections.members * cell_projections.units_per_member_year as projected_units,
+        cell_projections.members
+        * cell_projections.units_per_member_year
+        * cell_projections.uses_per_unit as projected_uses,
+        cell_projections.members
+        * cell_projections.units_per_member_year
+        * coalesce(cell_projections.unit_cost, 0) as projected_cost
     from cell_projections
 ),
 
@@ -362,9 +378,10 @@ final as (
         proposal.rate_basis as proposal_rate_basis
     from projected as baseline
     inner join projected as proposal
-        on baseline.service_code = proposal.service_code
-        and baseline.tier_code = proposal.tier_code
-        and proposal.rulebook_role = 'proposal'
+        on
+            baseline.service_code = proposal.service_code
+            and baseline.tier_code = proposal.tier_code
+            and proposal.rulebook_role = 'proposal'
     cross join scenario_runs
     where baseline.rulebook_role = 'baseline'
 )

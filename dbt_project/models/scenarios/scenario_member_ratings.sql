@@ -79,7 +79,8 @@ counting_slices as (
     select policy_rating.*
     from policy_rating
     cross join scenario_runs
-    where policy_rating.excluded_reason is null
+    where
+        policy_rating.excluded_reason is null
         and policy_rating.counts_from <= scenario_runs.as_of_date
         and (policy_rating.counts_until is null or policy_rating.counts_until > scenario_runs.as_of_date)
 ),
@@ -88,7 +89,8 @@ members as (
     select distinct memberships.holder_id
     from memberships
     cross join scenario_runs
-    where memberships.valid_from <= scenario_runs.as_of_date
+    where
+        memberships.valid_from <= scenario_runs.as_of_date
         and (memberships.valid_to is null or memberships.valid_to > scenario_runs.as_of_date)
 ),
 
@@ -98,7 +100,8 @@ rated_coverages as (
     where exists (
         select 1
         from counting_slices
-        where counting_slices.policy_no = coverages.policy_no
+        where
+            counting_slices.policy_no = coverages.policy_no
             and counting_slices.coverage_no = coverages.coverage_no
     )
 ),
@@ -123,8 +126,9 @@ slice_ratings as (
         ) as proposal_rated_amount
     from counting_slices
     left join proposal_rulings
-        on counting_slices.policy_no = proposal_rulings.policy_no
-        and counting_slices.coverage_no = proposal_rulings.coverage_no
+        on
+            counting_slices.policy_no = proposal_rulings.policy_no
+            and counting_slices.coverage_no = proposal_rulings.coverage_no
 ),
 
 holder_premiums as (
@@ -159,12 +163,14 @@ final as (
     from ratings
     cross join scenario_runs
     left join tier_thresholds as baseline_tiers
-        on scenario_runs.baseline_rulebook_id = baseline_tiers.rulebook_id
-        and ratings.baseline_rated_premium >= baseline_tiers.lower_bound
-        and (baseline_tiers.upper_bound is null or ratings.baseline_rated_premium < baseline_tiers.upper_bound)
+        on
+            scenario_runs.baseline_rulebook_id = baseline_tiers.rulebook_id
+            and ratings.baseline_rated_premium >= baseline_tiers.lower_bound
+            and (baseline_tiers.upper_bound is null or ratings.baseline_rated_premium < baseline_tiers.upper_bound)
     left join proposal_thresholds as proposal_tiers
-        on ratings.proposal_rated_premium >= proposal_tiers.lower_bound
-        and (proposal_tiers.upper_bound is null or ratings.proposal_rated_premium < proposal_tiers.upper_bound)
+        on
+            ratings.proposal_rated_premium >= proposal_tiers.lower_bound
+            and (proposal_tiers.upper_bound is null or ratings.proposal_rated_premium < proposal_tiers.upper_bound)
 )
 
 select * from final

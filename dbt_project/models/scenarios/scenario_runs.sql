@@ -18,7 +18,8 @@ utilization as (
 exposure_years as (
     select distinct entitlement_year
     from utilization
-    where member_years > 0
+    where
+        member_years > 0
         and tier_code <> 'none'
 ),
 
@@ -27,7 +28,8 @@ reference_years as (
         proposal_run.scenario_id,
         max(
             case
-                when exposure_years.entitlement_year < extract(year from proposal_run.as_of_date)
+                when
+                    exposure_years.entitlement_year < extract(year from proposal_run.as_of_date)
                     or (
                         extract(month from proposal_run.as_of_date) = 12
                         and extract(day from proposal_run.as_of_date) = 31
@@ -58,8 +60,9 @@ final as (
         proposal_run.run_at
     from proposal_run
     left join rulebooks as baseline
-        on baseline.effective_from <= proposal_run.as_of_date
-        and (baseline.effective_until is null or baseline.effective_until > proposal_run.as_of_date)
+        on
+            proposal_run.as_of_date >= baseline.effective_from
+            and (baseline.effective_until is null or proposal_run.as_of_date < baseline.effective_until)
     left join reference_years
         on proposal_run.scenario_id = reference_years.scenario_id
 )

@@ -21,8 +21,9 @@ latest_holder as (
             ) as holder_rank
         from {{ source('raw', 'policies') }} as src
         inner join {{ source('raw', 'batches') }} as batches
-            on src._extract_date = batches.extract_date
-            and batches.status = 'loaded'
+            on
+                src._extract_date = batches.extract_date
+                and batches.status = 'loaded'
     ) as holders
     where holder_rank = 1
 ),

@@ -24,11 +24,13 @@ final as (
         ranked.recorded_at,
         ranked._extract_date as extract_date
     from ranked
-    where ranked._row_rank = 1
+    where
+        ranked._row_rank = 1
         and exists (
             select 1
             from policies
-            where policies.policy_no = ranked.policy_no
+            where
+                policies.policy_no = ranked.policy_no
                 and (ranked.coverage_no is null or policies.coverage_no = ranked.coverage_no)
         )
 )

@@ -30,7 +30,8 @@ orphans as (
         policies._source_line as source_line,
         'holder_id ' || policies.holder_id || ' is not a known customer' as reason
     from policies
-    where policies._row_rank = 1
+    where
+        policies._row_rank = 1
         and not exists (
             select 1 from {{ ref('stg_core__policies') }} as staged
             where staged.policy_no = policies.policy_no and staged.coverage_no = policies.coverage_no
@@ -44,10 +45,11 @@ orphans as (
         transactions._extract_date as extract_date,
         transactions._source_line as source_line,
         'policy ' || transactions.policy_no
-            || coalesce(' coverage ' || cast(transactions.coverage_no as {{ dbt.type_string() }}), '')
-            || ' is not a known policy coverage' as reason
+        || coalesce(' coverage ' || cast(transactions.coverage_no as {{ dbt.type_string() }}), '')
+        || ' is not a known policy coverage' as reason
     from transactions
-    where transactions._row_rank = 1
+    where
+        transactions._row_rank = 1
         and not exists (
             select 1 from {{ ref('stg_core__policy_transactions') }} as staged
             where staged.txn_id = transactions.txn_id
@@ -62,7 +64,8 @@ orphans as (
         relatives._source_line as source_line,
         'holder_id ' || relatives.holder_id || ' is not a known customer' as reason
     from relatives
-    where relatives._row_rank = 1
+    where
+        relatives._row_rank = 1
         and not exists (
             select 1 from {{ ref('stg_core__relatives') }} as staged
             where staged.relative_id = relatives.relative_id
@@ -77,7 +80,8 @@ orphans as (
         activations._source_line as source_line,
         'holder_id ' || activations.holder_id || ' is not a known customer' as reason
     from activations
-    where activations._row_rank = 1
+    where
+        activations._row_rank = 1
         and not exists (
             select 1 from {{ ref('stg_core__service_activations') }} as staged
             where staged.holder_id = activations.holder_id and staged.service_code = activations.service_code
@@ -91,9 +95,10 @@ orphans as (
         usage._extract_date as extract_date,
         usage._source_line as source_line,
         'holder_id ' || usage.holder_id || ' or beneficiary_id '
-            || coalesce(usage.beneficiary_id, '') || ' is not known' as reason
+        || coalesce(usage.beneficiary_id, '') || ' is not known' as reason
     from usage
-    where usage._row_rank = 1
+    where
+        usage._row_rank = 1
         and not exists (
             select 1 from {{ ref('stg_core__service_usage') }} as staged
             where staged.usage_id = usage.usage_id

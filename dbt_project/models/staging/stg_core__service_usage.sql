@@ -23,7 +23,8 @@ final as (
     from ranked
     inner join {{ ref('stg_core__customers') }} as customers
         on ranked.holder_id = customers.holder_id
-    where ranked._row_rank = 1
+    where
+        ranked._row_rank = 1
         and (
             ranked.beneficiary_id is null
             or exists (

@@ -21,6 +21,7 @@ select
 from staged
 full outer join judged
     on staged.usage_id = judged.usage_id
-where staged.usage_id is null
+where
+    staged.usage_id is null
     or judged.usage_id is null
     or judged.judged_rows <> 1

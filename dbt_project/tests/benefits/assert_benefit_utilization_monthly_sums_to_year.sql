@@ -22,10 +22,15 @@ monthly_totals as (
         tier_code
 ),
 
+current_year as (
+    select distinct entitlement_year
+    from monthly_totals
+),
+
 annual as (
     select annual_rows.*
     from {{ ref('mart_benefit_utilization') }} as annual_rows
-    inner join (select distinct entitlement_year from monthly_totals) as current_year
+    inner join current_year
         on annual_rows.entitlement_year = current_year.entitlement_year
 )
 
@@ -38,10 +43,12 @@ select
     monthly_totals.member_years as monthly_member_years
 from annual
 full outer join monthly_totals
-    on annual.entitlement_year = monthly_totals.entitlement_year
-    and annual.service_code = monthly_totals.service_code
-    and annual.tier_code = monthly_totals.tier_code
-where coalesce(annual.uses, 0) <> coalesce(monthly_totals.uses, 0)
+    on
+        annual.entitlement_year = monthly_totals.entitlement_year
+        and annual.service_code = monthly_totals.service_code
+        and annual.tier_code = monthly_totals.tier_code
+where
+    coalesce(annual.uses, 0) <> coalesce(monthly_totals.uses, 0)
     or coalesce(annual.consumed_units, 0) <> coalesce(monthly_totals.consumed_units, 0)
     or coalesce(annual.non_compliant_uses, 0) <> coalesce(monthly_totals.non_compliant_uses, 0)
     or coalesce(annual.cost_amount, 0) <> coalesce(monthly_totals.cost_amount, 0)

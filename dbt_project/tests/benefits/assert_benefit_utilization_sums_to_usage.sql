@@ -49,14 +49,16 @@ compared as (
         coalesce(mart_totals.recorded_uses, 0) as mart_recorded_uses
     from usage_totals
     full outer join mart_totals
-        on usage_totals.entitlement_year = mart_totals.entitlement_year
-        and usage_totals.service_code = mart_totals.service_code
-        and usage_totals.tier_code = mart_totals.tier_code
+        on
+            usage_totals.entitlement_year = mart_totals.entitlement_year
+            and usage_totals.service_code = mart_totals.service_code
+            and usage_totals.tier_code = mart_totals.tier_code
 )
 
 select *
 from compared
-where usage_uses <> mart_uses
+where
+    usage_uses <> mart_uses
     or usage_consumed_units <> mart_consumed_units
     or usage_non_compliant_uses <> mart_non_compliant_uses
     or usage_cost_amount <> mart_cost_amount

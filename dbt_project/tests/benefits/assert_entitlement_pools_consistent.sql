@@ -30,7 +30,8 @@ group by
     service_code,
     tier_code,
     pool_key
-having count(distinct quota_kind) > 1
+having
+    count(distinct quota_kind) > 1
     or count(distinct quota) > 1
     or sum(case when quota_kind = 'unlimited' and quota is not null then 1 else 0 end) > 0
     or sum(case when quota_kind <> 'unlimited' and (quota is null or quota <= 0) then 1 else 0 end) > 0

@@ -41,7 +41,8 @@ select
 from tier_days
 full outer join premium_days
     on tier_days.holder_id = premium_days.holder_id
-where tier_days.holder_id is null
+where
+    tier_days.holder_id is null
     or premium_days.holder_id is null
     or tier_days.first_day <> premium_days.first_day
     or tier_days.days <> premium_days.days

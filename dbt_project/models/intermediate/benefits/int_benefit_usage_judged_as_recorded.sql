@@ -46,16 +46,17 @@ rulebooks as (
 ),
 
 restated_intervals as (
-    select
-        coalesce(recorded_history.holder_id, corrected_history.holder_id) as holder_id
+    select coalesce(recorded_history.holder_id, corrected_history.holder_id) as holder_id
     from recorded_history
     full outer join corrected_history
-        on recorded_history.holder_id = corrected_history.holder_id
-        and recorded_history.valid_from = corrected_history.valid_from
-        and coalesce(recorded_history.valid_to, cast('9999-12-31' as date))
+        on
+            recorded_history.holder_id = corrected_history.holder_id
+            and recorded_history.valid_from = corrected_history.valid_from
+            and coalesce(recorded_history.valid_to, cast('9999-12-31' as date))
             = coalesce(corrected_history.valid_to, cast('9999-12-31' as date))
-        and recorded_history.tier_code = corrected_history.tier_code
-    where recorded_history.holder_id is null
+            and recorded_history.tier_code = corrected_history.tier_code
+    where
+        recorded_history.holder_id is null
         or corrected_history.holder_id is null
 ),
 

@@ -23,7 +23,9 @@ change_reasons as (
 ),
 
 final as (
-    {{ member_rating_states('slices', 'memberships', 'rulebooks', 'tier_thresholds', 'change_reasons', cutoff_date=as_of_date()) }}
+    {{ member_rating_states(
+        'slices', 'memberships', 'rulebooks', 'tier_thresholds', 'change_reasons', cutoff_date=as_of_date()
+    ) }}
 )
 
 select * from final

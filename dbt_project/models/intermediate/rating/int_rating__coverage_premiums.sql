@@ -31,7 +31,8 @@ premium_transactions as (
     from transactions
     inner join txn_types
         on transactions.txn_type = txn_types.txn_type
-    where txn_types.txn_class = 'premium'
+    where
+        txn_types.txn_class = 'premium'
         and transactions.modal_premium_after is not null
         and transactions.effective_date <= {{ as_of_date() }}
 ),
@@ -45,8 +46,9 @@ premium_changes as (
         premium_transactions.modal_premium_after
     from premium_transactions
     inner join coverages
-        on premium_transactions.policy_no = coverages.policy_no
-        and premium_transactions.coverage_no = coverages.coverage_no
+        on
+            premium_transactions.policy_no = coverages.policy_no
+            and premium_transactions.coverage_no = coverages.coverage_no
     where premium_transactions.same_day_rank = 1
 ),
 
@@ -73,8 +75,12 @@ versions as (
 sequenced as (
     select
         versions.*,
-        lead(valid_from) over (partition by coverage_id order by valid_from nulls first) as valid_to,
-        lead(change_txn_type) over (partition by coverage_id order by valid_from nulls first) as ended_by_txn_type
+        lead(versions.valid_from)
+            over (partition by versions.coverage_id order by versions.valid_from nulls first)
+            as valid_to,
+        lead(versions.change_txn_type)
+            over (partition by versions.coverage_id order by versions.valid_from nulls first)
+            as ended_by_txn_type
     from versions
 ),
 
@@ -96,7 +102,8 @@ final as (
     inner join coverages
         on sequenced.coverage_id = coverages.coverage_id
     -- policies.csv's premium matters only when the first premium transaction leaves a gap after the effective date
-    where sequenced.valid_from is not null
+    where
+        sequenced.valid_from is not null
         or sequenced.valid_to is null
         or sequenced.valid_to > coverages.effective_date
 )

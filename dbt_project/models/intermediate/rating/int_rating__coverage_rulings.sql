@@ -24,7 +24,9 @@ rating_exclusions as (
 ),
 
 final as (
-    {{ rating_coverage_rulings('coverages', 'rulebooks', 'coverage_kinds', 'rating_coefficients', 'rating_exclusions') }}
+    {{ rating_coverage_rulings(
+        'coverages', 'rulebooks', 'coverage_kinds', 'rating_coefficients', 'rating_exclusions'
+    ) }}
 )
 
 select * from final

@@ -26,7 +26,8 @@ added_riders as (
     from transactions
     inner join txn_types
         on transactions.txn_type = txn_types.txn_type
-    where txn_types.txn_class = 'rider'
+    where
+        txn_types.txn_class = 'rider'
         and transactions.coverage_no is not null
 ),
 
@@ -58,8 +59,9 @@ final as (
     left join payment_modes
         on policies.payment_mode = payment_modes.payment_mode
     left join added_riders
-        on policies.policy_no = added_riders.policy_no
-        and policies.coverage_no = added_riders.coverage_no
+        on
+            policies.policy_no = added_riders.policy_no
+            and policies.coverage_no = added_riders.coverage_no
     where policies.effective_date <= {{ as_of_date() }}
 )
 

@@ -41,7 +41,7 @@ issues as (
         txn_id,
         effective_date as issue_date,
         'policies.csv status ' || txn_type || ' (' || status_event_id || ') has no status event in the log: '
-            || 'taken as an implied event' as detail
+        || 'taken as an implied event' as detail
     from status_events
     where event_source = 'snapshot'
 
@@ -54,7 +54,7 @@ issues as (
         cast(null as {{ dbt.type_string() }}) as txn_id,
         snapshot_status_date as issue_date,
         'policies.csv status ' || snapshot_status || ', transaction log ' || timeline_status
-            || ': the log wins' as detail
+        || ': the log wins' as detail
     from reconciliation
     where reconciliation = 'disagrees'
 
@@ -79,12 +79,13 @@ issues as (
         status_timeline.txn_id,
         status_timeline.event_date as issue_date,
         'free-look cancellation dated after the free-look period (ends '
-            || cast(coverages.free_look_end_date as {{ dbt.type_string() }}) || '): the coverage is void all the same'
+        || cast(coverages.free_look_end_date as {{ dbt.type_string() }}) || '): the coverage is void all the same'
             as detail
     from status_timeline
     inner join coverages
         on status_timeline.coverage_id = coverages.coverage_id
-    where status_timeline.is_applied
+    where
+        status_timeline.is_applied
         and status_timeline.voids_coverage
         and status_timeline.event_date > coverages.free_look_end_date
 
@@ -100,11 +101,12 @@ issues as (
         cast(null as {{ dbt.type_string() }}) as txn_id,
         coverages.effective_date as issue_date,
         'policies.csv modal_premium used from the effective date until '
-            || coalesce(cast(premiums.valid_to as {{ dbt.type_string() }}), 'the as-of date') as detail
+        || coalesce(cast(premiums.valid_to as {{ dbt.type_string() }}), 'the as-of date') as detail
     from premiums
     inner join coverages
         on premiums.coverage_id = coverages.coverage_id
-    where premiums.valid_from is null
+    where
+        premiums.valid_from is null
         and (premiums.valid_to is null or premiums.valid_to > coverages.effective_date)
 
     union all
@@ -123,9 +125,11 @@ issues as (
     inner join txn_types
         on transactions.txn_type = txn_types.txn_type
     left join coverages
-        on transactions.policy_no = coverages.policy_no
-        and coverages.coverage_no = 0
-    where txn_types.txn_class in ('premium', 'top_up')
+        on
+            transactions.policy_no = coverages.policy_no
+            and coverages.coverage_no = 0
+    where
+        txn_types.txn_class in ('premium', 'top_up')
         and transactions.coverage_no is null
 
     union all

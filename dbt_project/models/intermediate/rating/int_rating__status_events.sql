@@ -39,11 +39,12 @@ logged as (
     inner join status_types
         on transactions.txn_type = status_types.txn_type
     inner join coverages
-        on transactions.policy_no = coverages.policy_no
-        and (
-            transactions.coverage_no = coverages.coverage_no
-            or (transactions.coverage_no is null and coverages.effective_date <= transactions.effective_date)
-        )
+        on
+            transactions.policy_no = coverages.policy_no
+            and (
+                transactions.coverage_no = coverages.coverage_no
+                or (transactions.coverage_no is null and transactions.effective_date >= coverages.effective_date)
+            )
 ),
 
 implied as (
@@ -63,13 +64,15 @@ implied as (
     from coverages
     inner join status_types
         on coverages.snapshot_status = status_types.status_after
-    where coverages.snapshot_status <> 'in_force'
+    where
+        coverages.snapshot_status <> 'in_force'
         and not exists (
             select 1
             from logged
             inner join status_types as logged_types
                 on logged.txn_type = logged_types.txn_type
-            where logged.coverage_id = coverages.coverage_id
+            where
+                logged.coverage_id = coverages.coverage_id
                 and logged_types.status_after = coverages.snapshot_status
         )
 ),

@@ -48,8 +48,9 @@ final as (
         end as reconciliation
     from coverages
     inner join latest_statuses
-        on coverages.coverage_id = latest_statuses.coverage_id
-        and latest_statuses.recency_rank = 1
+        on
+            coverages.coverage_id = latest_statuses.coverage_id
+            and latest_statuses.recency_rank = 1
     left join implied_events
         on coverages.coverage_id = implied_events.coverage_id
 )

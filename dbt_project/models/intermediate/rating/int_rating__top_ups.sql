@@ -28,9 +28,11 @@ final as (
     inner join txn_types
         on transactions.txn_type = txn_types.txn_type
     inner join coverages
-        on transactions.policy_no = coverages.policy_no
-        and coalesce(transactions.coverage_no, 0) = coverages.coverage_no
-    where txn_types.txn_class = 'top_up'
+        on
+            transactions.policy_no = coverages.policy_no
+            and coalesce(transactions.coverage_no, 0) = coverages.coverage_no
+    where
+        txn_types.txn_class = 'top_up'
         and transactions.amount is not null
         and transactions.effective_date <= {{ as_of_date() }}
 )

@@ -25,11 +25,11 @@ final as (
     select coverages.*
     from coverages
     {%- if not recompute_all %}
-    where exists (
-        select 1
-        from recorded_late_holders
-        where recorded_late_holders.holder_id = coverages.holder_id
-    )
+        where exists (
+            select 1
+            from recorded_late_holders
+            where recorded_late_holders.holder_id = coverages.holder_id
+        )
     {%- endif %}
 )
 

@@ -35,7 +35,8 @@ rulebook_as_of as (
     select rulebooks.rulebook_id
     from rulebooks
     cross join valuation
-    where rulebooks.effective_from <= valuation.as_of_date
+    where
+        rulebooks.effective_from <= valuation.as_of_date
         and (rulebooks.effective_until is null or rulebooks.effective_until > valuation.as_of_date)
 ),
 
@@ -62,7 +63,8 @@ aged as (
         customers.*,
         extract(year from valuation.as_of_date) - extract(year from customers.birth_date)
         - case
-            when extract(month from valuation.as_of_date) < extract(month from customers.birth_date)
+            when
+                extract(month from valuation.as_of_date) < extract(month from customers.birth_date)
                 or (
                     extract(month from valuation.as_of_date) = extract(month from customers.birth_date)
                     and extract(day from valuation.as_of_date) < extract(day from customers.birth_date)
@@ -100,11 +102,13 @@ final as (
     left join rulebook_as_of
         on current_tiers.holder_id is not null
     left join tier_thresholds as thresholds
-        on current_tiers.tier_code = thresholds.tier_code
-        and rulebook_as_of.rulebook_id = thresholds.rulebook_id
+        on
+            current_tiers.tier_code = thresholds.tier_code
+            and rulebook_as_of.rulebook_id = thresholds.rulebook_id
     left join age_bands
-        on aged.age >= age_bands.age_lower_bound
-        and (age_bands.age_upper_bound is null or aged.age < age_bands.age_upper_bound)
+        on
+            aged.age >= age_bands.age_lower_bound
+            and (age_bands.age_upper_bound is null or aged.age < age_bands.age_upper_bound)
 )
 
 select * from final

@@ -9,7 +9,9 @@ tier_history as (
 sequenced as (
     select
         tier_history.*,
-        lead(valid_from) over (partition by holder_id order by valid_from) as next_valid_from
+        lead(tier_history.valid_from)
+            over (partition by tier_history.holder_id order by tier_history.valid_from)
+            as next_valid_from
     from tier_history
 ),
 
@@ -29,7 +31,8 @@ migrations as (
         tier_code as from_tier_code,
         'none' as to_tier_code
     from sequenced
-    where valid_to is not null
+    where
+        valid_to is not null
         and (next_valid_from is null or next_valid_from > valid_to)
 ),
 

@@ -42,9 +42,15 @@ scheduled_states as (
 sequenced as (
     select
         scheduled_states.*,
-        lag(is_member) over (partition by holder_id order by state_from) as previous_is_member,
-        lag(tier_code) over (partition by holder_id order by state_from) as previous_tier_code,
-        lag(tier_rank) over (partition by holder_id order by state_from) as previous_tier_rank
+        lag(scheduled_states.is_member)
+            over (partition by scheduled_states.holder_id order by scheduled_states.state_from)
+            as previous_is_member,
+        lag(scheduled_states.tier_code)
+            over (partition by scheduled_states.holder_id order by scheduled_states.state_from)
+            as previous_tier_code,
+        lag(scheduled_states.tier_rank)
+            over (partition by scheduled_states.holder_id order by scheduled_states.state_from)
+            as previous_tier_rank
     from scheduled_states
 ),
 
@@ -54,7 +60,8 @@ current_states as (
         tier_code,
         rated_premium
     from sequenced
-    where is_member
+    where
+        is_member
         and state_from <= {{ as_of_date() }}
         and (state_until is null or state_until > {{ as_of_date() }})
 ),
@@ -69,7 +76,8 @@ drops as (
         event_reasons as drop_reason,
         row_number() over (partition by holder_id order by state_from) as drop_rank
     from sequenced
-    where state_from > {{ as_of_date() }}
+    where
+        state_from > {{ as_of_date() }}
         and previous_is_member
         and (not is_member or tier_rank < previous_tier_rank)
 ),
@@ -86,8 +94,9 @@ final as (
         drops.drop_reason
     from current_states
     inner join drops
-        on current_states.holder_id = drops.holder_id
-        and drops.drop_rank = 1
+        on
+            current_states.holder_id = drops.holder_id
+            and drops.drop_rank = 1
 )
 
 select * from final
