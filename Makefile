@@ -36,10 +36,10 @@ demo-spark: $(STAMP)
 test: $(STAMP) lint
 	$(BIN)/pytest -q -n 2 --dist loadfile --durations=10
 
-## lint: ruff, then sqlfluff on the dbt project
+## lint: ruff (check and format); sqlfluff runs as a test beside the others (tests/test_lint_sql.py), or alone
+## with `make lint-sql`
 lint: $(STAMP)
 	$(BIN)/ruff check vipwh dagster_project tests
-	$(MAKE) --no-print-directory lint-sql
 
 ## lint-sql: sqlfluff (.sqlfluff: dbt templater, DuckDB dialect) on dbt_project; needs no built warehouse,
 ## dbt's connection opens a throw-away DuckDB file

@@ -37,9 +37,11 @@ final as (
         utilization_exposure.max_members
     from exposure
     full outer join utilization_exposure
-        on exposure.entitlement_year = utilization_exposure.entitlement_year
-        and exposure.tier_code = utilization_exposure.tier_code
-    where exposure.tier_code is null
+        on
+            exposure.entitlement_year = utilization_exposure.entitlement_year
+            and exposure.tier_code = utilization_exposure.tier_code
+    where
+        exposure.tier_code is null
         or (utilization_exposure.tier_code is null and exposure.member_years > 0)
         or abs(exposure.member_years - utilization_exposure.min_member_years) > 0.000001
         or abs(exposure.member_years - utilization_exposure.max_member_years) > 0.000001

@@ -28,9 +28,11 @@ final as (
         monthly_totals.exposure_days as month_days
     from yearly
     full outer join monthly_totals
-        on yearly.entitlement_year = monthly_totals.entitlement_year
-        and yearly.tier_code = monthly_totals.tier_code
-    where yearly.exposure_days is null
+        on
+            yearly.entitlement_year = monthly_totals.entitlement_year
+            and yearly.tier_code = monthly_totals.tier_code
+    where
+        yearly.exposure_days is null
         or monthly_totals.exposure_days is null
         or yearly.exposure_days <> monthly_totals.exposure_days
 )

@@ -39,7 +39,8 @@ leaking_uses as (
     from benefit_usage
     left join usage_as_recorded
         on benefit_usage.usage_id = usage_as_recorded.usage_id
-    where not benefit_usage.is_compliant
+    where
+        not benefit_usage.is_compliant
         and benefit_usage.consumed_quantity > 0
 ),
 

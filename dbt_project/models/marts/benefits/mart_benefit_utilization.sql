@@ -43,10 +43,14 @@ periods as (
         cast(extract(year from period_bounds.period_start) as integer) as entitlement_year,
         period_bounds.period_start,
         period_bounds.period_end,
-        {{ dbt.datediff('period_bounds.period_start', 'period_bounds.period_end', 'day') }} as days_in_year
+        {{ dbt.datediff(
+            'period_bounds.period_start', 'period_bounds.period_end', 'day'
+        ) }} as days_in_year
     from (
         select
-            cast({{ dbt.dateadd('year', 'year_offsets.generated_number - 1', 'history_start.first_year_start') }} as date)
+            cast({{ dbt.dateadd(
+                'year', 'year_offsets.generated_number - 1', 'history_start.first_year_start'
+            ) }} as date)
                 as period_start,
             cast({{ dbt.dateadd('year', 'year_offsets.generated_number', 'history_start.first_year_start') }} as date)
                 as period_end

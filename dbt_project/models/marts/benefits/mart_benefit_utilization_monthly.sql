@@ -48,7 +48,9 @@ periods as (
             as period_start,
         cast({{ dbt.dateadd('month', 'month_offsets.generated_number', 'current_year.year_start') }} as date)
             as period_end,
-        {{ dbt.datediff('current_year.year_start', 'current_year.next_year_start', 'day') }} as days_in_year
+        {{ dbt.datediff(
+            'current_year.year_start', 'current_year.next_year_start', 'day'
+        ) }} as days_in_year
     from month_offsets
     cross join current_year
 ),

@@ -95,11 +95,12 @@ reference_years as (
         rulebooks_in_force.rulebook_id
     from entitlement_years
     left join rulebooks as rulebooks_in_force
-        on entitlement_years.reference_date >= rulebooks_in_force.effective_from
-        and (
-            rulebooks_in_force.effective_until is null
-            or entitlement_years.reference_date < rulebooks_in_force.effective_until
-        )
+        on
+            entitlement_years.reference_date >= rulebooks_in_force.effective_from
+            and (
+                rulebooks_in_force.effective_until is null
+                or entitlement_years.reference_date < rulebooks_in_force.effective_until
+            )
 ),
 
 reference_tiers as (
@@ -112,8 +113,9 @@ reference_tiers as (
         tier_history.tier_code
     from tier_history
     inner join reference_years
-        on reference_years.reference_date >= tier_history.valid_from
-        and reference_years.reference_date < coalesce(tier_history.valid_to, cast('9999-12-31' as date))
+        on
+            tier_history.valid_from <= reference_years.reference_date
+            and reference_years.reference_date < coalesce(tier_history.valid_to, cast('9999-12-31' as date))
 ),
 
 service_consumption as (
@@ -137,8 +139,14 @@ special_tiers as (
         tier_code,
         tier_quota_kind
     from entitlement_tiers
-    where pool_count > 1
+    where
+        pool_count > 1
         or tier_quota_kind = 'once'
+),
+
+special_services as (
+    select distinct service_code
+    from special_tiers
 ),
 
 simple_rows as (
@@ -164,16 +172,19 @@ simple_rows as (
         end as stranded
     from reference_tiers
     inner join entitlement_tiers as entitled_tiers
-        on reference_tiers.rulebook_id = entitled_tiers.rulebook_id
-        and reference_tiers.tier_code = entitled_tiers.tier_code
+        on
+            reference_tiers.rulebook_id = entitled_tiers.rulebook_id
+            and reference_tiers.tier_code = entitled_tiers.tier_code
     left join special_tiers
-        on entitled_tiers.rulebook_id = special_tiers.rulebook_id
-        and entitled_tiers.service_code = special_tiers.service_code
-        and entitled_tiers.tier_code = special_tiers.tier_code
+        on
+            entitled_tiers.rulebook_id = special_tiers.rulebook_id
+            and entitled_tiers.service_code = special_tiers.service_code
+            and entitled_tiers.tier_code = special_tiers.tier_code
     left join service_consumption
-        on reference_tiers.holder_id = service_consumption.holder_id
-        and reference_tiers.entitlement_year = service_consumption.entitlement_year
-        and entitled_tiers.service_code = service_consumption.service_code
+        on
+            reference_tiers.holder_id = service_consumption.holder_id
+            and reference_tiers.entitlement_year = service_consumption.entitlement_year
+            and entitled_tiers.service_code = service_consumption.service_code
     where special_tiers.service_code is null
 ),
 
@@ -196,11 +207,12 @@ variant_consumption as (
         ) as variant_key,
         sum(usage_rows.consumed_quantity) as consumed_units
     from benefit_usage_by_variant as usage_rows
-    inner join (select distinct service_code from special_tiers) as special_services
+    inner join special_services
         on usage_rows.service_code = special_services.service_code
     left join known_variants
-        on usage_rows.service_code = known_variants.service_code
-        and usage_rows.variant = known_variants.variant_key
+        on
+            usage_rows.service_code = known_variants.service_code
+            and usage_rows.variant = known_variants.variant_key
     where usage_rows.consumed_quantity > 0
     group by
         usage_rows.holder_id,
@@ -228,16 +240,19 @@ special_pools as (
         pools.quota
     from reference_tiers
     inner join special_tiers
-        on reference_tiers.rulebook_id = special_tiers.rulebook_id
-        and reference_tiers.tier_code = special_tiers.tier_code
+        on
+            reference_tiers.rulebook_id = special_tiers.rulebook_id
+            and reference_tiers.tier_code = special_tiers.tier_code
     inner join entitlement_tiers as entitled_tiers
-        on special_tiers.rulebook_id = entitled_tiers.rulebook_id
-        and special_tiers.service_code = entitled_tiers.service_code
-        and special_tiers.tier_code = entitled_tiers.tier_code
+        on
+            special_tiers.rulebook_id = entitled_tiers.rulebook_id
+            and special_tiers.service_code = entitled_tiers.service_code
+            and special_tiers.tier_code = entitled_tiers.tier_code
     inner join entitlement_pools as pools
-        on special_tiers.rulebook_id = pools.rulebook_id
-        and special_tiers.service_code = pools.service_code
-        and special_tiers.tier_code = pools.tier_code
+        on
+            special_tiers.rulebook_id = pools.rulebook_id
+            and special_tiers.service_code = pools.service_code
+            and special_tiers.tier_code = pools.tier_code
 ),
 
 -- A consumed variant counts against its pool at the reference tier; a variant with no pool there counts
@@ -264,7 +279,8 @@ special_pool_balances as (
         ) as consumed_in_year,
         sum(
             case
-                when variant_consumption.entitlement_year = special_pools.entitlement_year
+                when
+                    variant_consumption.entitlement_year = special_pools.entitlement_year
                     and (
                         special_pools.pool_count = 1
                         or lookup.pool_key is null
@@ -276,7 +292,8 @@ special_pool_balances as (
         ) as pool_consumed_in_year,
         sum(
             case
-                when special_pools.pool_count = 1
+                when
+                    special_pools.pool_count = 1
                     or lookup.pool_key is null
                     or lookup.pool_key = special_pools.pool_key
                     then coalesce(variant_consumption.consumed_units, 0)
@@ -285,14 +302,16 @@ special_pool_balances as (
         ) as pool_consumed_to_date
     from special_pools
     left join variant_consumption
-        on special_pools.holder_id = variant_consumption.holder_id
-        and special_pools.service_code = variant_consumption.service_code
-        and variant_consumption.entitlement_year <= special_pools.entitlement_year
+        on
+            special_pools.holder_id = variant_consumption.holder_id
+            and special_pools.service_code = variant_consumption.service_code
+            and special_pools.entitlement_year >= variant_consumption.entitlement_year
     left join entitlement_lookup as lookup
-        on special_pools.rulebook_id = lookup.rulebook_id
-        and special_pools.service_code = lookup.service_code
-        and special_pools.tier_code = lookup.tier_code
-        and variant_consumption.variant_key = lookup.variant_key
+        on
+            special_pools.rulebook_id = lookup.rulebook_id
+            and special_pools.service_code = lookup.service_code
+            and special_pools.tier_code = lookup.tier_code
+            and variant_consumption.variant_key = lookup.variant_key
     group by
         special_pools.holder_id,
         special_pools.entitlement_year,
@@ -371,12 +390,14 @@ consumed_only_rows as (
     inner join reference_years
         on service_consumption.entitlement_year = reference_years.entitlement_year
     left join reference_tiers
-        on service_consumption.holder_id = reference_tiers.holder_id
-        and service_consumption.entitlement_year = reference_tiers.entitlement_year
+        on
+            service_consumption.holder_id = reference_tiers.holder_id
+            and service_consumption.entitlement_year = reference_tiers.entitlement_year
     left join entitlement_tiers as entitled_tiers
-        on reference_years.rulebook_id = entitled_tiers.rulebook_id
-        and service_consumption.service_code = entitled_tiers.service_code
-        and reference_tiers.tier_code = entitled_tiers.tier_code
+        on
+            reference_years.rulebook_id = entitled_tiers.rulebook_id
+            and service_consumption.service_code = entitled_tiers.service_code
+            and reference_tiers.tier_code = entitled_tiers.tier_code
     where entitled_tiers.service_code is null
 ),
 

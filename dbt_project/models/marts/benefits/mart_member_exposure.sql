@@ -41,7 +41,9 @@ periods as (
             year_bounds.period_end,
             cast({{ dbt.dateadd('day', 1, 'valuation.as_of_date') }} as date)
         ) as exposure_end,
-        {{ dbt.datediff('year_bounds.period_start', 'year_bounds.period_end', 'day') }} as days_in_year
+        {{ dbt.datediff(
+            'year_bounds.period_start', 'year_bounds.period_end', 'day'
+        ) }} as days_in_year
     from year_bounds
     cross join valuation
     where year_bounds.period_start <= valuation.as_of_date
@@ -61,8 +63,9 @@ exposure_segments as (
         ) }} as exposure_days
     from tier_history
     inner join periods
-        on tier_history.valid_from < periods.exposure_end
-        and coalesce(tier_history.valid_to, {{ far_future }}) > periods.period_start
+        on
+            tier_history.valid_from < periods.exposure_end
+            and coalesce(tier_history.valid_to, {{ far_future }}) > periods.period_start
 ),
 
 final as (

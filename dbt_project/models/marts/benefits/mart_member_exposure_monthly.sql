@@ -72,8 +72,9 @@ exposure_segments as (
         ) }} as exposure_days
     from tier_history
     inner join periods
-        on tier_history.valid_from < periods.exposure_end
-        and coalesce(tier_history.valid_to, {{ far_future }}) > periods.month_start
+        on
+            tier_history.valid_from < periods.exposure_end
+            and coalesce(tier_history.valid_to, {{ far_future }}) > periods.month_start
 ),
 
 final as (
