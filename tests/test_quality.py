@@ -1,11 +1,19 @@
 """Data-quality checks: on a tiny hand-made warehouse every check passes; break one thing and exactly the
 check that guards it fails. Rows are worked out by hand from RULES.md (§2 coefficients, §3 exclusions,
-§4 tiers, §6 entitlements) and CONTRACT.md (the ledger)."""
+§4 tiers, §6 entitlements) and CONTRACT.md (the ledger).
+
+The rule invariants are dbt tests (dbt_project/tests/quality/): the session compiles them once with dbt
+against the hand-made warehouse (after `dbt seed` of the handbook fixture and `dbt run` of the status view
+they read), then each broken copy runs the compiled SQL, which returns the offending rows exactly as
+`dbt test` counts them; one test runs `dbt test` itself. The great-expectations checks run through
+quality.run_check."""
 
 from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
@@ -14,6 +22,7 @@ import pytest
 
 from dagster_project.lib import quality
 from dagster_project.lib.warehouse import create_raw_tables
+from tests.conftest import dbt
 
 SCHEMA = """
 create schema staging;
@@ -233,19 +242,68 @@ def _entitlement_inserts() -> str:
     return f"insert into marts.dim_entitlement values\n{values};"
 
 
+QUALITY_TESTS = "path:tests/quality"
+
+
+@dataclass(frozen=True)
+class DbtTest:
+    name: str
+    severity: str  # blocking | warning
+    asset: str  # the model its dagster check is attached to
+    sql: str  # compiled
+
+
+@dataclass(frozen=True)
+class Failure:
+    check_name: str
+    severity: str
+    failing_rows: int
+    rows: list[dict]
+    message: str = ""
+
+
+def _compile(warehouse: Path, *extra: str) -> dict[str, DbtTest]:
+    compiled = dbt(warehouse, "compile", "--select", QUALITY_TESTS, *extra)
+    assert compiled.returncode == 0, compiled.stdout + compiled.stderr
+    target = warehouse.parent / "dbt_target"
+    manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
+    tests = {}
+    for node in manifest["nodes"].values():
+        if node["resource_type"] != "test" or not node["original_file_path"].startswith("tests/quality/"):
+            continue
+        ref = (node["config"].get("meta") or {}).get("dagster", {}).get("ref", {}).get("name")
+        if ref is None:
+            [parent] = node["depends_on"]["nodes"]
+            ref = parent.split(".")[-1]
+        sql = (target / "compiled" / "vipwh" / node["original_file_path"]).read_text(encoding="utf-8")
+        tests[node["name"]] = DbtTest(node["name"], "blocking" if node["config"]["severity"].upper() == "ERROR"
+                                      else "warning", ref, sql)
+    return tests
+
+
 @pytest.fixture(scope="session")
 def clean_warehouse(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("quality") / "clean.duckdb"
+    # every copy keeps the file name: the compiled SQL names the catalog ("warehouse")
+    path = tmp_path_factory.mktemp("quality") / "warehouse.duckdb"
     with duckdb.connect(str(path)) as con:
         create_raw_tables(con)
         for sql in (SCHEMA, POLICIES, TRANSACTIONS, RATING, TIERS, _entitlement_inserts(), BENEFITS, LEDGER):
             con.execute(sql)
+    for step in (("seed", "--select", "handbook_fixture"), ("run", "--select", "int_quality__coverage_status_events")):
+        done = dbt(path, *step)
+        assert done.returncode == 0, done.stdout + done.stderr
     return path
+
+
+@pytest.fixture(scope="session")
+def dbt_tests(clean_warehouse: Path) -> dict[str, DbtTest]:
+    return _compile(clean_warehouse)
 
 
 @pytest.fixture
 def warehouse(clean_warehouse: Path, tmp_path: Path) -> Path:
-    copy = tmp_path / "warehouse.duckdb"
+    copy = tmp_path / "copy" / "warehouse.duckdb"
+    copy.parent.mkdir()
     shutil.copyfile(clean_warehouse, copy)
     return copy
 
@@ -255,16 +313,58 @@ def _break(path: Path, sql: str) -> None:
         con.execute(sql)
 
 
-def _failed(path: Path, settings: quality.Settings | None = None) -> dict[str, quality.CheckResult]:
-    results = quality.run_checks(quality.CHECKS, path, settings)
-    return {result.check_name: result for result in results if not result.passed}
+def _run_dbt_test(path: Path, test: DbtTest) -> Failure | None:
+    """The offending rows of one compiled dbt test on the warehouse; None when there are none."""
+    try:
+        with duckdb.connect(str(path), read_only=True) as con:
+            cursor = con.execute(test.sql)
+            columns = [column[0] for column in cursor.description]
+            rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    except duckdb.Error as exc:
+        return Failure(test.name, test.severity, 0, [], f"query failed: {exc}")
+    return Failure(test.name, test.severity, len(rows), rows) if rows else None
 
 
-def test_every_check_passes_on_the_clean_warehouse(warehouse: Path):
+def _failed(path: Path, tests: dict[str, DbtTest], settings: quality.Settings | None = None) -> dict[str, Failure]:
+    failures = {name: failure for name, test in tests.items() if (failure := _run_dbt_test(path, test))}
+    for result in quality.run_checks(quality.CHECKS, path, settings):
+        if not result.passed:
+            failures[result.check_name] = Failure(result.check_name, result.severity, result.failing_rows,
+                                                  result.sample, result.message)
+    return failures
+
+
+# today's checks and their severity; each is a dbt test or a GX check, none dropped
+SEVERITIES = {
+    "coefficients": "blocking", "exclusions": "blocking", "tier_thresholds": "blocking", "tier_codes": "blocking",
+    "tier_intervals": "blocking", "rated_premium_intervals": "blocking", "tier_premium_agreement": "blocking",
+    "entitlement_matrix": "blocking", "usage_entitlement": "blocking", "status_transitions": "warning",
+    "policy_status": "warning", "batch_reconciliation": "blocking", "quarantine_rate": "warning",
+}
+ATTACHED_TO = {
+    "coefficients": "fct_policy_rating", "exclusions": "fct_policy_rating", "tier_thresholds": "tier_thresholds",
+    "tier_codes": "fct_member_tier_history", "tier_intervals": "fct_member_tier_history",
+    "rated_premium_intervals": "fct_member_rated_premium_history",
+    "tier_premium_agreement": "fct_member_tier_history", "entitlement_matrix": "dim_entitlement",
+    "usage_entitlement": "fct_benefit_usage", "status_transitions": "stg_core__policy_transactions",
+    "policy_status": "stg_core__policies", "batch_reconciliation": "dq_batch_ledger",
+}
+
+
+def test_every_check_is_a_dbt_test_or_a_gx_check_with_its_severity(dbt_tests: dict[str, DbtTest]):
+    assert set(dbt_tests) | set(quality.CHECKS_BY_NAME) == set(SEVERITIES)
+    assert not set(dbt_tests) & set(quality.CHECKS_BY_NAME)
+    assert {name: test.severity for name, test in dbt_tests.items()} == {
+        name: severity for name, severity in SEVERITIES.items() if name in dbt_tests}
+    assert {name: check.severity for name, check in quality.CHECKS_BY_NAME.items()} == {
+        name: severity for name, severity in SEVERITIES.items() if name in quality.CHECKS_BY_NAME}
+    assert {name: test.asset for name, test in dbt_tests.items()} == ATTACHED_TO
+
+
+def test_every_check_passes_on_the_clean_warehouse(warehouse: Path, dbt_tests: dict[str, DbtTest]):
+    assert {name: (f.message, f.rows[:3]) for name, f in _failed(warehouse, dbt_tests).items()} == {}
     results = quality.run_checks(quality.CHECKS, warehouse)
-    assert [(r.check_name, r.message) for r in results if not r.passed] == []
-    assert {r.check_name for r in results} == set(quality.CHECKS_BY_NAME)
-    assert all(r.failing_rows == 0 and r.sample == [] for r in results)
+    assert all(r.passed and r.failing_rows == 0 and r.sample == [] for r in results)
 
 
 BREAKS = {
@@ -347,45 +447,46 @@ BREAKS = {
 
 
 @pytest.mark.parametrize("breakage", list(BREAKS))
-def test_one_broken_thing_fails_exactly_its_check(warehouse: Path, breakage: str):
+def test_one_broken_thing_fails_exactly_its_check(warehouse: Path, dbt_tests: dict[str, DbtTest], breakage: str):
     check_name, sql = BREAKS[breakage]
     _break(warehouse, sql)
-    failed = _failed(warehouse)
-    assert set(failed) == {check_name}, {name: r.message for name, r in failed.items()}
-    result = failed[check_name]
-    assert result.failing_rows >= 1 and result.sample
-    assert result.severity == quality.CHECKS_BY_NAME[check_name].severity
-    json.dumps(result.sample)  # JSON-able
+    failed = _failed(warehouse, dbt_tests)
+    assert set(failed) == {check_name}, {name: (f.message, f.rows[:3]) for name, f in failed.items()}
+    failure = failed[check_name]
+    assert failure.failing_rows >= 1 and failure.rows and "query failed" not in failure.message
+    assert failure.severity == SEVERITIES[check_name]
+    json.dumps(failure.rows, default=str)
 
 
-def test_failing_rows_and_sample_name_the_offending_rows(warehouse: Path):
+def test_failing_rows_name_the_offending_rows(warehouse: Path, dbt_tests: dict[str, DbtTest]):
     _break(warehouse, BREAKS["coefficient_copy_at_0.2"][1])
-    result = _failed(warehouse)["coefficients"]
-    assert result.failing_rows == 1
-    assert result.sample == [{
-        "slice_kind": "regular", "product_category": "endowment", "payment_mode": "monthly", "payment_years": 5,
-        "coefficient": 0.2, "n_rows": 1, "example_coverage": "P2/0", "expected_coefficient": 0.5,
-    }]
+    failure = _failed(warehouse, dbt_tests)["coefficients"]
+    assert failure.failing_rows == 1
+    [row] = failure.rows
+    assert (row["problem"], row["policy_no"], row["slice_kind"], row["product_category"], row["payment_mode"],
+            row["payment_years"], float(row["coefficient"]), float(row["handbook_coefficient"])) == (
+        "coefficient differs from the handbook", "P2", "regular", "endowment", "monthly", 5, 0.2, 0.5)
     _break(warehouse, BREAKS["counts_into_the_lapse"][1])
-    exclusions = _failed(warehouse)["exclusions"]
+    exclusions = _failed(warehouse, dbt_tests)["exclusions"]
     assert exclusions.failing_rows == 1
-    assert exclusions.sample[0]["problem"] == "counts after lapse"
-    assert exclusions.sample[0]["stop_from"] == "2025-01-01"
+    assert exclusions.rows[0]["problem"] == "counts after lapse"
+    assert exclusions.rows[0]["stop_from"] == date(2025, 1, 1)
 
 
-def test_stop_periods_after_the_valuation_date_are_not_judged(warehouse: Path):
+def test_stop_periods_after_the_valuation_date_are_not_judged(warehouse: Path, dbt_tests: dict[str, DbtTest]):
     _break(warehouse, BREAKS["counts_after_whole_policy_surrender"][1])
-    assert "exclusions" in _failed(warehouse)
-    assert "exclusions" not in _failed(warehouse, quality.Settings(as_of=quality.date(2025, 5, 31)))
+    assert "exclusions" in _failed(warehouse, dbt_tests)
+    at_may_31 = _compile(warehouse, "--vars", '{"as_of_date": "2025-05-31"}')
+    assert "exclusions" not in _failed(warehouse, at_may_31)
 
 
-def test_quarantine_threshold_is_configurable(warehouse: Path):
+def test_quarantine_threshold_is_configurable(warehouse: Path, dbt_tests: dict[str, DbtTest]):
     _break(warehouse, BREAKS["quarantine_rate_over_1_percent"][1])
-    assert set(_failed(warehouse)) == {"quarantine_rate"}
-    assert _failed(warehouse, quality.Settings(quarantine_rate_max=0.03)) == {}
+    assert set(_failed(warehouse, dbt_tests)) == {"quarantine_rate"}
+    assert _failed(warehouse, dbt_tests, quality.Settings(quarantine_rate_max=0.03)) == {}
 
 
-def test_a_few_bad_rows_in_a_small_file_are_not_a_rate(warehouse: Path):
+def test_a_few_bad_rows_in_a_small_file_are_not_a_rate(warehouse: Path, dbt_tests: dict[str, DbtTest]):
     # 3 quarantined of 203 rows = 1.5 %, but fewer than the 5-row minimum: judged as noise
     _break(warehouse, """
         update raw.batch_files set rows_in_manifest = 203, rows_in_file = 203, rows_quarantined = 3
@@ -393,21 +494,34 @@ def test_a_few_bad_rows_in_a_small_file_are_not_a_rate(warehouse: Path):
         insert into raw.quarantine values
             ('2026-01-05', 'customers.csv', 8, 'missing holder_id', '{}', '2026-01-05 12:00:00'),
             ('2026-01-05', 'customers.csv', 9, 'missing holder_id', '{}', '2026-01-05 12:00:00')""")
-    assert _failed(warehouse) == {}
-    assert set(_failed(warehouse, quality.Settings(quarantine_min_rows=3))) == {"quarantine_rate"}
+    assert _failed(warehouse, dbt_tests) == {}
+    assert set(_failed(warehouse, dbt_tests, quality.Settings(quarantine_min_rows=3))) == {"quarantine_rate"}
 
 
-def test_a_missing_table_fails_with_a_clear_message(warehouse: Path):
+def test_a_missing_table_fails_with_a_clear_message(warehouse: Path, dbt_tests: dict[str, DbtTest]):
     _break(warehouse, "drop table marts.fct_policy_rating")
-    failed = _failed(warehouse)
+    failed = _failed(warehouse, dbt_tests)
     assert set(failed) == {"coefficients", "exclusions"}
-    assert "marts.fct_policy_rating does not exist yet" in failed["coefficients"].message
+    assert "fct_policy_rating does not exist" in failed["coefficients"].message
+    _break(warehouse, "drop table raw.batch_files")
+    result = quality.run_check(quality.CHECKS_BY_NAME["quarantine_rate"], warehouse)
+    assert not result.passed and "raw.batch_files does not exist yet" in result.message
 
 
 def test_a_missing_warehouse_fails_with_a_clear_message(tmp_path: Path):
     result = quality.run_check(quality.CHECKS[0], tmp_path / "nowhere.duckdb")
     assert not result.passed and "does not exist" in result.message
 
+
+def test_dbt_test_reports_failing_rows_and_severity(warehouse: Path, dbt_tests: dict[str, DbtTest]):
+    _break(warehouse, BREAKS["coefficient_copy_at_0.2"][1] + ";\n" + BREAKS["snapshot_status_disagrees"][1])
+    tested = dbt(warehouse, "test", "--select", QUALITY_TESTS)
+    assert tested.returncode == 1, tested.stdout + tested.stderr  # an error-severity test failed
+    results = json.loads((warehouse.parent / "dbt_target" / "run_results.json").read_text(encoding="utf-8"))
+    outcomes = {r["unique_id"].split(".")[2]: (r["status"], r["failures"]) for r in results["results"]
+                if r["unique_id"].startswith("test.")}
+    assert outcomes == {name: ("pass", 0) for name in dbt_tests} | {
+        "coefficients": ("fail", 1), "policy_status": ("warn", 1)}
 
 def test_record_results_writes_rows(tmp_path: Path):
     results = [
@@ -435,6 +549,7 @@ def test_record_results_writes_rows(tmp_path: Path):
 
 def _run_dagster_checks(path: Path, monkeypatch) -> dg.ExecuteInProcessResult:
     from dagster_project.defs.quality import asset_checks
+    from dagster_project.settings import Settings
 
     monkeypatch.setenv("VIPWH_WAREHOUSE", str(path))
     monkeypatch.delenv("VIPWH_AS_OF", raising=False)
@@ -444,6 +559,7 @@ def _run_dagster_checks(path: Path, monkeypatch) -> dg.ExecuteInProcessResult:
         asset_checks=asset_checks,
         jobs=[dg.define_asset_job("quality", selection=dg.AssetSelection.all_asset_checks(),
                                   executor_def=dg.in_process_executor)],
+        resources={"settings": Settings()},
     )
     return defs.resolve_job_def("quality").execute_in_process(
         raise_on_error=False, run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}})
@@ -460,19 +576,18 @@ def test_dagster_asset_checks_run_and_convert_to_results(warehouse: Path, monkey
         (c.name, "/".join(c.asset_key), c.severity) for c in quality.CHECKS}
 
 
-def test_dagster_blocking_check_fails_the_run_and_is_recorded(warehouse: Path, monkeypatch):
-    _break(warehouse, BREAKS["coefficient_copy_at_0.2"][1] + ";\n" + BREAKS["snapshot_status_disagrees"][1])
+def test_dagster_warning_check_fails_without_failing_the_run_and_is_recorded(warehouse: Path, monkeypatch):
+    _break(warehouse, BREAKS["quarantine_rate_over_1_percent"][1])
     result = _run_dagster_checks(warehouse, monkeypatch)
-    assert not result.success
-    assert [f.step_key for f in result.get_step_failure_events()] == ["quality__coefficients"]
+    assert result.success  # a warning does not block
     converted = {r.check_name: r for r in map(quality.from_evaluation, result.get_asset_check_evaluations())}
-    assert converted["coefficients"].failing_rows == 1 and not converted["coefficients"].passed
-    assert converted["coefficients"].sample[0]["coefficient"] == 0.2
-    assert converted["policy_status"].severity == "warning" and not converted["policy_status"].passed
-    with duckdb.connect(str(warehouse)) as con:
-        quality.record_results(con, "build-x", list(converted.values()))
-        failed = con.execute("select check_name from quality.dq_check_results where not passed order by 1").fetchall()
-    assert failed == [("coefficients",), ("policy_status",)]
+    assert not converted["quarantine_rate"].passed and converted["quarantine_rate"].severity == "warning"
+    assert converted["quarantine_rate"].failing_rows == 1
+    assert converted["quarantine_rate"].sample[0]["rows_quarantined"] == 6
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        recorded = con.execute("select check_name, severity, passed, failing_rows from quality.dq_check_results"
+                               ).fetchall()
+    assert recorded == [("quarantine_rate", "warning", False, 1)]
 
 
 def test_from_evaluation_converts_a_dbt_test_result():

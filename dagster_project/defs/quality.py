@@ -1,5 +1,6 @@
-"""The data-quality checks of lib/quality.py as Dagster asset checks (step keys ``quality__<check>``).
+"""The great-expectations checks of lib/quality/ as Dagster asset checks (step keys ``quality__<check>``).
 
+The rule invariants are dbt tests (dbt_project/tests/quality/), asset checks through dagster-dbt.
 Blocking checks fail with ERROR severity and stop the assets downstream of the asset they guard; warnings
 are reported with WARN severity. Every check is declared ``blocking`` to Dagster so that the assets
 downstream (the check results, build_info, publish) wait for it, but only an ERROR result stops them.
