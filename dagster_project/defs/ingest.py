@@ -5,8 +5,9 @@ from datetime import datetime
 
 import dagster as dg
 
+from dagster_project import project
 from dagster_project.defs.resources import connect
-from dagster_project.lib import batches, id_hash, load
+from dagster_project.lib import batches, housekeeping, id_hash, load, lock
 from dagster_project.settings import Settings
 from vipwh import progress
 from vipwh.contract import EXTRACT_FILES, ExtractFile
@@ -26,7 +27,13 @@ def id_key(settings: Settings) -> bytes:
           description="Judges every entry of the landing by name, then verifies every complete batch not yet "
                       "loaded (manifest, files, sha256): pending, or rejected whole with the reason.")
 def landing_batches(context: dg.AssetExecutionContext, settings: Settings) -> dg.MaterializeResult:
+    # one writer at a time: held until this process ends (or, under `vipwh build`, until the build ends)
+    lock.acquire(settings.warehouse_file())
     key = id_key(settings)  # refuses before the warehouse is touched when no key may be used
+    removed = housekeeping.clean_published(settings.warehouse_file())
+    removed += housekeeping.prune_dbt_targets(project.DBT_PROJECT_DIR / "target")
+    if removed:
+        context.log.info(f"removed leftovers of earlier builds: {', '.join(removed)}")
     with connect(settings) as con:
         outcomes = load.register(con, settings.landing_dir(), datetime.now(), build_id=context.run.run_id,
                                  key=key)
