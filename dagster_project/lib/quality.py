@@ -1312,3 +1312,4 @@ def record_results(con: duckdb.DuckDBPyConnection, build_id: str, results: Itera
     if rows:
         con.executemany(f"insert into {RESULTS_TABLE} values (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
     return len(rows)
+from dagster_project.lib import id_scan as _id_scan; CHECKS, CHECKS_BY_NAME = _id_scan.register(CHECKS, CHECKS_BY_NAME)  # noqa: E402, E702, I001 - the national-ID scan (lib/id_scan.py)
