@@ -40,6 +40,7 @@ class Batch:
     problems: list[str] = field(default_factory=list)
     unknown_files: list[str] = field(default_factory=list)  # listed in the manifest, not contract files
     generated: bool = False  # the manifest carries the mark of `vipwh generate`
+    files_known: bool = False  # the manifest could be read and lists its files
 
     @property
     def label(self) -> str:
@@ -158,6 +159,7 @@ def read_manifest(folder: Path) -> Batch:
         batch.problems.append(f"{MANIFEST}: 'files' is not an object")
     if not isinstance(files, dict):
         return batch
+    batch.files_known = True
     for name, spec in files.items():
         if name not in FILES_BY_NAME:
             batch.unknown_files.append(name)
@@ -184,7 +186,7 @@ def verify(batch: Batch) -> list[str]:
         actual = _sha256(path)
         if actual != spec.sha256:
             problems.append(f"{name}: sha256 is {actual}, manifest says {spec.sha256}")
-    for path in sorted(batch.folder.glob("*.csv")):
+    for path in sorted(batch.folder.glob("*.csv")) if batch.files_known else ():
         if path.name not in batch.files and path.name not in batch.unknown_files:
             problems.append(f"{path.name} is in the batch folder but not in its manifest")
     return problems
