@@ -472,3 +472,112 @@ def test_dbt_target_folders_keep_the_last_three(tmp_path: Path):
     assert sorted(housekeeping.prune_dbt_targets(tmp_path)) == ["vipwh_dbt-a", "vipwh_dbt-b"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["manifest.json", "vipwh_dbt-c", "vipwh_dbt-d",
                                                           "vipwh_dbt-e"]
+
+
+# --- 7. faults end in a summary; the next build recovers -------------------------------------------------------
+
+def _build(landing: Path, warehouse: Path) -> int:
+    from vipwh.cli import main
+
+    return main(["build", "--landing", str(landing), "--warehouse", str(warehouse), "--quiet"])
+
+
+def test_a_fault_in_a_step_ends_in_the_summary_and_one_line(workdir: Path, monkeypatch, capsys):
+    from dagster_project.lib import load
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(load, "register", disk_full)
+    write_batch(workdir / "landing", "2026-01-05", {"customers.csv": [CUSTOMER]})
+    assert _build(workdir / "landing", workdir / "wh.duckdb") == 1
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.out + captured.err
+    assert "vipwh build: warehouse" in captured.out and "NOT published" in captured.err
+    assert ("vipwh build: step ingest__landing_batches failed: OSError: [Errno 28] No space left on device"
+            in captured.err.splitlines())
+    assert not (workdir / "wh.published").exists()
+
+
+def test_a_fault_outside_the_steps_ends_in_the_summary_and_one_line(workdir: Path, monkeypatch, capsys):
+    import vipwh.build
+
+    def killed(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(vipwh.build, "execute_build_job", killed)
+    write_batch(workdir / "landing", "2026-01-05", {"customers.csv": [CUSTOMER]})
+    assert _build(workdir / "landing", workdir / "wh.duckdb") == 1
+    err = capsys.readouterr().err
+    assert "vipwh build: failed: OSError: [Errno 28] No space left on device; nothing published" in err.splitlines()
+    assert "Traceback" not in err
+
+
+def _marts(path: Path) -> dict[str, list]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        tables = [t for (t,) in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts' "
+            "and table_name <> 'build_info' order by 1").fetchall()]
+        return {t: sorted(con.execute(f'select * from marts."{t}"').fetchall(), key=repr) for t in tables}
+
+
+def test_a_demo_book_builds_without_a_key_survives_a_full_disk_and_refuses_a_changed_resend(
+        tmp_path: Path, monkeypatch, capsys):
+    from dagster_project.lib import publish
+    from vipwh.generate import generate_book
+
+    monkeypatch.delenv("VIPWH_ID_KEY")  # a generated book needs no key
+    landing, warehouse = tmp_path / "landing", tmp_path / "wh.duckdb"
+    generate_book(landing, holders=30, seed=5, batches=2, workers=1)
+
+    real_publish = publish.publish
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(publish, "publish", disk_full)
+    assert _build(landing, warehouse) == 1
+    captured = capsys.readouterr()
+    assert "2026-11-22       loaded now" in captured.out and "2026-11-23       loaded now" in captured.out
+    assert ("vipwh build: step publish__snapshot failed: OSError: [Errno 28] No space left on device"
+            in captured.err.splitlines())
+    assert publish.current_snapshot(warehouse) is None
+    built_before = _marts(warehouse)
+
+    monkeypatch.setattr(publish, "publish", real_publish)
+    leftovers = tmp_path / "wh.published"
+    leftovers.mkdir(exist_ok=True)
+    (leftovers / ".20261201T000000-dead.duckdb.tmp").write_bytes(b"half a snapshot")
+    (leftovers / "20261201T000000-dead" / "marts").mkdir(parents=True)
+    assert _build(landing, warehouse) == 0
+    captured = capsys.readouterr()
+    assert "2026-11-22       already loaded" in captured.out and "batches loaded now: 0" in captured.out
+    snapshot = publish.current_snapshot(warehouse)
+    assert snapshot is not None and snapshot.exists()
+    assert _marts(snapshot) == built_before  # the marts the interrupted build made, published unchanged
+    assert not (leftovers / ".20261201T000000-dead.duckdb.tmp").exists()
+    assert not (leftovers / "20261201T000000-dead").exists()
+
+    manifest_path = landing / "2026-11-23" / "_manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["resent"] = True  # the same extract date again, with other content
+    manifest_path.write_text(json.dumps(manifest))
+    assert _build(landing, warehouse) == 3
+    captured = capsys.readouterr()
+    assert "2026-11-23       REFUSED: batch 2026-11-23 was re-sent with a different manifest" in captured.err
+    assert publish.current_snapshot(warehouse) is not None
+
+
+def test_a_national_id_in_a_text_column_fails_the_build(workdir: Path, capsys):
+    landing = workdir / "landing"
+    relatives = b"relative_id,holder_id,relation,nickname\nR1,H1,spouse,Bao\n"
+    write_batch(landing, "2026-01-05", {
+        "customers.csv": [{**CUSTOMER, "city": VALID_ID}], "policies.csv": [POLICY],
+        "policy_transactions.csv": [NEW_BUSINESS], "relatives.csv": relatives})
+    assert _build(landing, workdir / "wh.duckdb") == 1
+    captured = capsys.readouterr()
+    assert "FAILED (blocking) marts/dim_member · no_national_id_in_clear" in captured.err
+    assert VALID_ID not in captured.out + captured.err
+    assert ("  WARNING 2026-01-05: relatives.csv: column(s) beyond the contract ignored: nickname"
+            in captured.err.splitlines())
+    assert "NOT published" in captured.err
