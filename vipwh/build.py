@@ -112,6 +112,8 @@ def _loaded_batches(warehouse: Path) -> int:
             return con.execute("select count(*) from raw.batches where status = 'loaded'").fetchone()[0]
     except duckdb.CatalogException:
         return 0
+    except duckdb.Error:
+        return -1  # unreadable now (held by another program): the build's first step reports why
 
 
 def run_build(landing: Path, warehouse: Path, as_of: date | None = None, quiet: bool = False,
@@ -204,8 +206,8 @@ def _landing_report(found, warehouse: Path, run_id: str) -> dict[str, tuple[str,
                 for r in con.execute("""select extract_date, build_id, manifest_sha256, message
                                         from raw.batch_rejections order by rejected_at""").fetchall():
                     rejections[str(r[0])].append(r[1:])
-        except duckdb.CatalogException:
-            pass
+        except duckdb.Error:
+            pass  # no ledger (yet), or the file is held by another program: report the landing alone
     report: dict[str, tuple[str, str]] = {}
     for batch in found.batches:
         name = batch.label
@@ -293,7 +295,7 @@ def _summarise(settings, result, logs, log_file: Path, summary_json: Path | None
                     """select extract_date, note from raw.batch_files where build_id = ? and note is not null
                        order by 1, file_name""", [run_id]).fetchall()]
                 total_loaded = con.execute("select count(*) from raw.batches where status = 'loaded'").fetchone()[0]
-        except duckdb.CatalogException:
+        except duckdb.Error:
             pass
     loaded_now = sorted(name for name, (status, _) in report.items() if status == "loaded_now")
     rejected_now = sorted(name for name, (status, _) in report.items() if status in ("rejected", "refused"))
