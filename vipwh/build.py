@@ -60,7 +60,9 @@ def execute_build_job(settings, log_file: Path | None = None):
     from dagster_project.definitions import BUILD_JOB, defs
 
     job = defs.resolve_job_def(BUILD_JOB)
-    run_config = {**settings.run_config(), "loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+    # Dagster's console logger stays quiet: every failure is told by the summary, in one line, without the
+    # stack traces Dagster logs with it (those stay in the run's event log)
+    run_config = {**settings.run_config(), "loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
     with contextlib.ExitStack() as stack:
         if log_file is not None:
             log_file.parent.mkdir(parents=True, exist_ok=True)
