@@ -31,7 +31,8 @@ def ingest(landing: Path, warehouse: Path) -> tuple[list[load.BatchOutcome], lis
     now = datetime.now()
     with duckdb.connect(str(warehouse)) as con:
         create_raw_tables(con)
-        registered = load.register(con, landing, now)
+        load.check_key(con, KEY.encode())
+        registered = load.register(con, landing, now, key=KEY.encode())
         for batch in load.pending_batches(con):
             for extract in EXTRACT_FILES:
                 load.load_file(con, batch, extract, KEY.encode(), now)

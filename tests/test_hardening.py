@@ -323,6 +323,19 @@ def test_a_build_without_a_key_refuses_to_start(workdir: Path, monkeypatch, caps
     assert not warehouse.exists() and not (workdir / "wh.published").exists()
 
 
+def test_hashes_of_two_keys_never_mix_in_one_warehouse(workdir: Path):
+    from dagster_project.lib import id_hash, load
+
+    write_batch(workdir / "landing", "2026-01-05", {"customers.csv": [CUSTOMER]})
+    warehouse = workdir / "wh.duckdb"
+    ingest(workdir / "landing", warehouse)  # with KEY
+    assert query(warehouse, "select id_key_fingerprint from raw.batches") == [(id_hash.fingerprint(KEY.encode()),)]
+    with duckdb.connect(str(warehouse)) as con:
+        load.check_key(con, KEY.encode())  # the same key: fine
+        with pytest.raises(load.KeyMismatch, match="hashed with another national-ID key"):
+            load.check_key(con, b"another key")
+
+
 def _scan_fixture(path: Path) -> None:
     with duckdb.connect(str(path)) as con:
         con.execute("create schema staging; create schema marts; create schema raw")

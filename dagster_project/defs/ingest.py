@@ -35,6 +35,7 @@ def landing_batches(context: dg.AssetExecutionContext, settings: Settings) -> dg
     if removed:
         context.log.info(f"removed leftovers of earlier builds: {', '.join(removed)}")
     with connect(settings) as con:
+        load.check_key(con, key)
         outcomes = load.register(con, settings.landing_dir(), datetime.now(), build_id=context.run.run_id,
                                  key=key)
         pending = [b.label for b in load.pending_batches(con)]

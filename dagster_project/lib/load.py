@@ -124,6 +124,25 @@ def register(con: duckdb.DuckDBPyConnection, landing: Path, now: datetime, build
     return outcomes
 
 
+class KeyMismatch(RuntimeError):
+    """The warehouse's loaded batches were hashed with another national-ID key."""
+
+
+def check_key(con: duckdb.DuckDBPyConnection, key: bytes) -> None:
+    """Refuse to add hashes made with ``key`` to a warehouse whose loaded batches used another key."""
+    fingerprint = id_hash.fingerprint(key)
+    others = [row[0] for row in con.execute(
+        """select distinct id_key_fingerprint from raw.batches
+           where status = 'loaded' and id_key_fingerprint is not null and id_key_fingerprint <> ?
+           order by 1""", [fingerprint]).fetchall()]
+    if others:
+        raise KeyMismatch(
+            f"the batches loaded in this warehouse were hashed with another national-ID key (fingerprint "
+            f"{', '.join(others)}; this key's is {fingerprint}): hashes of two keys never mix in one warehouse. "
+            "Build with the same key, or rebuild from the landing into a fresh warehouse file to rotate it "
+            "(docs/decisions.md, 'National ID key')")
+
+
 def _record_rejection(con: duckdb.DuckDBPyConnection, extract_date, problems: list[str], now: datetime,
                       build_id: str = "") -> BatchOutcome:
     """One raw.batch_rejections row per problem (inside the caller's transaction); the batch's outcome."""
