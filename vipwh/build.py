@@ -246,7 +246,7 @@ def _print_landing(found, report: dict[str, tuple[str, str]], landing_text: str)
     for name in sorted(report):
         status, detail = report[name]
         if status == "rejected":
-            line = f"rejected now: {detail}"
+            line = "REJECTED now (reasons below)"
         elif status == "rejected_before":
             line = f"rejected by an earlier build, unchanged since: {detail}"
         elif status == "refused":
@@ -283,6 +283,7 @@ def _summarise(settings, result, logs, log_file: Path, summary_json: Path | None
     report = _landing_report(found, warehouse, run_id)
     files: list[tuple] = []
     notes: list[str] = []
+    rejected_rows: list[tuple] = []
     total_loaded = 0
     if warehouse.exists() and run_id:
         import duckdb
@@ -297,6 +298,9 @@ def _summarise(settings, result, logs, log_file: Path, summary_json: Path | None
                     """select extract_date, note from raw.batch_files where build_id = ? and note is not null
                        order by 1, file_name""", [run_id]).fetchall()]
                 total_loaded = con.execute("select count(*) from raw.batches where status = 'loaded'").fetchone()[0]
+                rejected_rows = con.execute(
+                    """select extract_date, message from raw.batch_rejections
+                       where build_id = ? and manifest_sha256 is null order by 1, rejected_at""", [run_id]).fetchall()
         except duckdb.Error:
             pass
     loaded_now = sorted(name for name, (status, _) in report.items() if status == "loaded_now")
@@ -304,6 +308,8 @@ def _summarise(settings, result, logs, log_file: Path, summary_json: Path | None
 
     print(f"vipwh build: warehouse {warehouse}")
     _print_landing(found, report, str(settings.landing_dir()))
+    for extract_date, message in rejected_rows:
+        print(f"  REJECTED batch {extract_date}: {message}", file=sys.stderr)
     print(f"  batches loaded now: {len(loaded_now)}"
           + (f" ({loaded_now[0]} … {loaded_now[-1]})" if loaded_now else "")
           + f"; loaded in all: {total_loaded}")
