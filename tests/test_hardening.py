@@ -169,6 +169,30 @@ def test_huge_premium_is_quarantined_and_the_rest_loads(workdir: Path):
         "out of range modal_premium '1000000000000000000000000000000.00' (DECIMAL(18,2): |x| < 10^16)"]
 
 
+def test_data_duckdb_refuses_rejects_the_batch_but_a_fault_is_no_rejection(workdir: Path, monkeypatch):
+    from dagster_project.lib import load
+
+    def refuse(*args, **kwargs):
+        raise duckdb.ConversionException("Conversion Error: cannot cast")
+
+    monkeypatch.setattr(load, "_insert_loaded", refuse)
+    write_batch(workdir / "landing", "2026-01-05", {"customers.csv": [CUSTOMER]})
+    warehouse = workdir / "wh.duckdb"
+    _, finalized = ingest(workdir / "landing", warehouse)
+    assert [o.message for o in finalized] == ["batch 2026-01-05 rejected: customers.csv could not be stored "
+                                              "(ConversionException: Conversion Error: cannot cast)"]
+    assert query(warehouse, "select status from raw.batches") == [("rejected",)]
+
+    def disk_full(*args, **kwargs):
+        raise duckdb.IOException("IO Error: No space left on device")
+
+    monkeypatch.setattr(load, "_insert_loaded", disk_full)
+    write_batch(workdir / "landing", "2026-01-06", {"customers.csv": [CUSTOMER]})
+    with pytest.raises(duckdb.IOException):
+        ingest(workdir / "landing", warehouse)
+    assert query(warehouse, "select extract_date, status from raw.batches order by 1")[1][1] == "pending"
+
+
 def test_undecodable_bytes_are_located_by_line(workdir: Path):
     data = csv_bytes("customers.csv", [CUSTOMER, {**CUSTOMER, "holder_id": "H2"}])
     data = data.replace(b"H2,", b"H\xff2,")

@@ -172,8 +172,8 @@ def load_file(
     """Parse, validate and load one file of a pending batch. ``None`` when the batch has no such file.
 
     National IDs are hashed here with ``key`` (HMAC-SHA-256, in Python): DuckDB only ever receives the hash.
-    A file DuckDB refuses all the same (a bug of the checks above) is recorded as the file's problem, so the
-    batch is rejected whole instead of staying pending.
+    A file whose data DuckDB refuses all the same (a gap in the checks above) is recorded as the file's
+    problem, so the batch is rejected whole instead of staying pending for ever.
     """
     spec = batch.files.get(extract.name)
     if spec is None or batch.extract_date is None:
@@ -202,7 +202,9 @@ def load_file(
         bad = checked.filter(pl.col(REASON).is_not_null())
     try:
         loaded, quarantined = _store(con, extract, good, bad, extract_date, key, now)
-    except duckdb.Error as exc:
+    except (duckdb.DataError, duckdb.IntegrityError) as exc:
+        # the data itself (a value the checks above let through): reject the batch. Operational faults (disk
+        # full, a lock, memory) are not the batch's fault: they fail the step, and the next build retries.
         problem = f"{extract.name} could not be stored ({type(exc).__name__}: {str(exc).splitlines()[0][:300]})"
         loaded, quarantined = _store(con, extract, None, None, extract_date, key, now)
     with _transaction(con):
