@@ -16,7 +16,14 @@ from dagster_project.lib.warehouse import create_raw_tables
 from vipwh.contract import EXTRACT_FILES
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-SALT = "test-salt"
+KEY = "test-id-key"  # the national-ID key of every test (VIPWH_ID_KEY, set for each test below)
+
+
+@pytest.fixture(autouse=True)
+def _id_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hand-made books are not generated demo books: every build needs an ID key, as in production."""
+    monkeypatch.setenv("VIPWH_ID_KEY", KEY)
+    monkeypatch.delenv("VIPWH_ID_KEY_FILE", raising=False)
 
 
 def ingest(landing: Path, warehouse: Path) -> tuple[list[load.BatchOutcome], list[load.BatchOutcome]]:
@@ -24,10 +31,11 @@ def ingest(landing: Path, warehouse: Path) -> tuple[list[load.BatchOutcome], lis
     now = datetime.now()
     with duckdb.connect(str(warehouse)) as con:
         create_raw_tables(con)
-        registered = load.register(con, landing, now)
+        load.check_key(con, KEY.encode())
+        registered = load.register(con, landing, now, key=KEY.encode())
         for batch in load.pending_batches(con):
             for extract in EXTRACT_FILES:
-                load.load_file(con, batch, extract, SALT, now)
+                load.load_file(con, batch, extract, KEY.encode(), now)
         finalized = load.finalize(con, now)
     return registered, finalized
 

@@ -16,8 +16,8 @@ def _customer(holder_id: str, city: str) -> dict:
 
 def test_sql_reads_the_snapshot_while_a_reader_holds_the_previous_one(tmp_path: Path, capsys):
     landing, warehouse = tmp_path / "landing", tmp_path / "wh.duckdb"
-    assert main(["sql", "--warehouse", str(warehouse), "select 1"]) == 2  # nothing published yet
-    assert "nothing published yet" in capsys.readouterr().err
+    assert main(["sql", "--warehouse", str(warehouse), "select 1"]) == 2  # no warehouse yet
+    assert capsys.readouterr().err.strip() == f"vipwh sql: no warehouse at {warehouse}"
 
     write_batch(landing, "2026-02-01", {"customers.csv": [_customer("H1", "广州市")]})
     assert main(["build", "--landing", str(landing), "--warehouse", str(warehouse), "--quiet"]) == 0

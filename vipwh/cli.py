@@ -90,9 +90,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
 def cmd_dashboard(args: argparse.Namespace) -> int:
     """Serve the management dashboard (Streamlit, headless) on localhost; it reads the published snapshot."""
     from dagster_project.lib.engine import resolve_warehouse
-    from dagster_project.lib.publish import current_snapshot
+    from dagster_project.lib.publish import current_snapshot, published_dir
 
     warehouse = resolve_warehouse(Path(args.warehouse)).resolve()
+    if not warehouse.exists() and not published_dir(warehouse).exists():
+        print(f"vipwh dashboard: no warehouse at {warehouse}", file=sys.stderr)
+        return 2
     if current_snapshot(warehouse) is None:
         print(f"vipwh dashboard: nothing published yet for {warehouse}; pages show a notice until "
               "`vipwh build` publishes a snapshot", file=sys.stderr)

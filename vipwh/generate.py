@@ -34,6 +34,7 @@ from vipwh.generator.output import csv_rows, header, utf8_to_single_bytes
 CHUNK_HOLDERS = 25_000  # part of the seed: changing it changes the book
 ENCODINGS = ("utf-8", "gb18030")
 MANIFEST = "_manifest.json"
+GENERATOR_MARK = "vipwh generate"  # = dagster_project.lib.id_hash.GENERATOR_MARK
 
 ChunkBytes = dict[tuple[int, str], tuple[bytes, int]]  # (batch, file name) -> (file bytes, data rows)
 
@@ -75,6 +76,8 @@ def generate_book(
     for b, extract_date in enumerate(extract_dates):
         files = {f.name: sinks[(b, f.name)] for f in EXTRACT_FILES if sinks[(b, f.name)].rows > 0}
         manifest = {
+            # the mark of a synthetic book: it may be built without an ID key (docs/decisions.md)
+            "generator": GENERATOR_MARK,
             "extract_date": extract_date.isoformat(),
             "encoding": encoding,
             "files": {name: {"rows": sink.rows, "sha256": sink.digest.hexdigest()} for name, sink in files.items()},

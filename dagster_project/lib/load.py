@@ -13,6 +13,7 @@ half-loaded.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -21,7 +22,17 @@ import duckdb
 import polars as pl
 
 from dagster_project.lib import batches as batch_lib
-from dagster_project.lib.parse import LINE, REASON, TYPED, MissingColumnsError, read_extract, validate
+from dagster_project.lib import id_hash
+from dagster_project.lib.parse import (
+    LINE,
+    RAGGED_FIELDS,
+    REASON,
+    TYPED,
+    MissingColumnsError,
+    UndecodableError,
+    read_extract,
+    validate,
+)
 from dagster_project.lib.warehouse import raw_columns
 from vipwh.contract import EXTRACT_FILES, ExtractFile, service_codes
 
@@ -35,64 +46,115 @@ class FileLoad:
     rows_loaded: int
     rows_quarantined: int
     problem: str | None = None
+    note: str | None = None
 
 
 @dataclass(frozen=True)
 class BatchOutcome:
     extract_date: str
-    status: str  # loaded, rejected, skipped
+    status: str  # see register() and finalize()
     message: str = ""
 
 
-def register(con: duckdb.DuckDBPyConnection, landing: Path, now: datetime) -> list[BatchOutcome]:
-    """Verify every complete batch not yet loaded; mark it pending or rejected (with the reasons)."""
+def register(con: duckdb.DuckDBPyConnection, landing: Path, now: datetime, build_id: str = "",
+             key: bytes | None = None) -> list[BatchOutcome]:
+    """Judge every entry of the landing; mark each new complete batch pending or rejected (with the reasons).
+
+    Outcomes (one per entry of the landing): ``pending`` (verified, to load now), ``already_loaded``,
+    ``refused`` (a re-send of a loaded extract date with a different manifest: never loaded, never
+    skipped silently), ``rejected`` (now), ``rejected_before`` (the same folder was rejected by an earlier
+    build and has not changed: not recorded again), ``waiting`` (no manifest yet) and ``ignored`` (not a
+    batch name).
+    """
     outcomes: list[BatchOutcome] = []
-    loaded = {
-        str(row[0]): row[1]
+    ledger = {
+        str(row[0]): row[1:]
         for row in con.execute(
-            "select extract_date, manifest_sha256 from raw.batches where status = 'loaded'"
+            "select extract_date, status, manifest_sha256, folder_signature, message from raw.batches"
         ).fetchall()
     }
-    for batch in batch_lib.discover(landing):
-        key = batch.extract_date.isoformat() if batch.extract_date else batch.label
-        if key in loaded:
-            if loaded[key] != batch.manifest_sha256:
-                outcomes.append(BatchOutcome(key, "skipped",
-                                             f"batch {key} is already loaded; its manifest has changed since "
-                                             "and is ignored (batches are immutable once loaded)"))
+    refusals = {(str(row[0]), row[1]) for row in con.execute(
+        "select extract_date, manifest_sha256 from raw.batch_rejections where manifest_sha256 is not null"
+    ).fetchall()}
+    found = batch_lib.scan(landing)
+    for name in found.ignored:
+        outcomes.append(BatchOutcome(name, "ignored", f"{name} is not a batch folder (a batch is named YYYY-MM-DD)"))
+    for name in found.waiting:
+        outcomes.append(BatchOutcome(name, "waiting", f"{name} has no {batch_lib.MANIFEST} yet"))
+    fingerprint = id_hash.fingerprint(key) if key else None
+    for batch in found.batches:
+        assert batch.extract_date is not None  # a batch-named folder
+        key_date = batch.extract_date.isoformat()
+        status, manifest_sha, signature, message = ledger.get(key_date, (None, None, None, None))
+        if status == "loaded":
+            if manifest_sha == batch.manifest_sha256:
+                outcomes.append(BatchOutcome(key_date, "already_loaded"))
+                continue
+            text = (f"batch {key_date} was re-sent with a different manifest than the one loaded: refused "
+                    "(a loaded extract date is never replaced; send changes in a later batch)")
+            if (key_date, batch.manifest_sha256) not in refusals:
+                with _transaction(con):
+                    con.execute(
+                        """insert into raw.batch_rejections (extract_date, file_name, message, rejected_at,
+                                                             build_id, manifest_sha256) values (?, ?, ?, ?, ?, ?)""",
+                        [batch.extract_date, batch_lib.MANIFEST, text, now, build_id, batch.manifest_sha256])
+            outcomes.append(BatchOutcome(key_date, "refused", text))
+            continue
+        signature_now = batch_lib.folder_signature(batch)
+        if status == "rejected" and signature == signature_now:
+            outcomes.append(BatchOutcome(key_date, "rejected_before",
+                                         f"batch {key_date} rejected by an earlier build, unchanged since: {message}"))
             continue
         problems = batch_lib.verify(batch)
-        if batch.extract_date is None:
-            outcomes.append(BatchOutcome(key, "rejected", f"batch {batch.label} rejected: " + "; ".join(problems)))
-            continue
         with _transaction(con):
             con.execute("delete from raw.batches where extract_date = ?", [batch.extract_date])
-            status = "rejected" if problems else "pending"
-            message = ("; ".join(problems)) if problems else None
             con.execute(
                 """insert into raw.batches (extract_date, status, encoding, manifest_sha256, files, folder,
-                                            rows_in, loaded_at, message)
-                   values (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                [batch.extract_date, status, batch.encoding, batch.manifest_sha256, len(batch.files),
-                 str(batch.folder.resolve()), sum(f.rows for f in batch.files.values()), now, message],
+                                            rows_in, loaded_at, message, build_id, folder_signature,
+                                            id_key_fingerprint)
+                   values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                [batch.extract_date, "rejected" if problems else "pending", batch.encoding, batch.manifest_sha256,
+                 len(batch.files), str(batch.folder.resolve()), sum(f.rows for f in batch.files.values()), now,
+                 "; ".join(problems) if problems else None, build_id, signature_now, fingerprint],
             )
             if problems:
-                outcomes.append(_record_rejection(con, batch.extract_date, problems, now))
+                outcomes.append(_record_rejection(con, batch.extract_date, problems, now, build_id))
+            else:
+                outcomes.append(BatchOutcome(key_date, "pending"))
     return outcomes
 
 
-def _record_rejection(con: duckdb.DuckDBPyConnection, extract_date, problems: list[str], now: datetime
-                      ) -> BatchOutcome:
+class KeyMismatch(RuntimeError):
+    """The warehouse's loaded batches were hashed with another national-ID key."""
+
+
+def check_key(con: duckdb.DuckDBPyConnection, key: bytes) -> None:
+    """Refuse to add hashes made with ``key`` to a warehouse whose loaded batches used another key."""
+    fingerprint = id_hash.fingerprint(key)
+    others = [row[0] for row in con.execute(
+        """select distinct id_key_fingerprint from raw.batches
+           where status = 'loaded' and id_key_fingerprint is not null and id_key_fingerprint <> ?
+           order by 1""", [fingerprint]).fetchall()]
+    if others:
+        raise KeyMismatch(
+            f"the batches loaded in this warehouse were hashed with another national-ID key (fingerprint "
+            f"{', '.join(others)}; this key's is {fingerprint}): hashes of two keys never mix in one warehouse. "
+            "Build with the same key, or rebuild from the landing into a fresh warehouse file to rotate it "
+            "(docs/decisions.md, 'National ID key')")
+
+
+def _record_rejection(con: duckdb.DuckDBPyConnection, extract_date, problems: list[str], now: datetime,
+                      build_id: str = "") -> BatchOutcome:
     """One raw.batch_rejections row per problem (inside the caller's transaction); the batch's outcome."""
     for problem in problems:
-        con.execute("insert into raw.batch_rejections values (?, ?, ?, ?)",
-                    [extract_date, _file_of(problem), problem, now])
+        con.execute("""insert into raw.batch_rejections (extract_date, file_name, message, rejected_at, build_id)
+                       values (?, ?, ?, ?, ?)""", [extract_date, _file_of(problem), problem, now, build_id])
     key = extract_date.isoformat()
     return BatchOutcome(key, "rejected", f"batch {key} rejected: " + "; ".join(problems))
 
 
 def _file_of(problem: str) -> str | None:
-    head = problem.split(" ", 1)[0].rstrip(":")
+    head = problem.split(" ", 1)[0].rstrip(":").rstrip(",")
     return head if head.endswith(".csv") or head.endswith(".json") else None
 
 
@@ -104,20 +166,32 @@ def pending_batches(con: duckdb.DuckDBPyConnection) -> list[batch_lib.Batch]:
 
 
 def load_file(
-    con: duckdb.DuckDBPyConnection, batch: batch_lib.Batch, extract: ExtractFile, salt: str, now: datetime
+    con: duckdb.DuckDBPyConnection, batch: batch_lib.Batch, extract: ExtractFile, key: bytes, now: datetime,
+    build_id: str = "",
 ) -> FileLoad | None:
-    """Parse, validate and load one file of a pending batch. ``None`` when the batch has no such file."""
+    """Parse, validate and load one file of a pending batch. ``None`` when the batch has no such file.
+
+    National IDs are hashed here with ``key`` (HMAC-SHA-256, in Python): DuckDB only ever receives the hash.
+    A file whose data DuckDB refuses all the same (a gap in the checks above) is recorded as the file's
+    problem, so the batch is rejected whole instead of staying pending for ever.
+    """
     spec = batch.files.get(extract.name)
     if spec is None or batch.extract_date is None:
         return None
     extract_date = batch.extract_date
     problem: str | None = None
+    note: str | None = None
     try:
-        checked = validate(read_extract(batch.folder / extract.name, extract, batch.encoding), extract,
-                           service_codes())
+        frame = read_extract(batch.folder / extract.name, extract, batch.encoding)
+        extra = [name for name in frame.columns if name not in extract.column_names and not name.startswith("_")]
+        if extra:
+            note = f"{extract.name}: column(s) beyond the contract ignored: {', '.join(extra)}"
+        checked = validate(frame, extract, service_codes())
     except MissingColumnsError as exc:
         checked, problem = None, str(exc)
-    except (UnicodeDecodeError, pl.exceptions.ComputeError) as exc:
+    except UndecodableError as exc:
+        checked, problem = None, str(exc)
+    except (UnicodeDecodeError, pl.exceptions.PolarsError) as exc:
         checked, problem = None, f"{extract.name} cannot be read as {batch.encoding} CSV ({exc})"
     rows_in_file = checked.height if checked is not None else 0
     if checked is not None and rows_in_file != spec.rows:
@@ -126,40 +200,53 @@ def load_file(
     if checked is not None and problem is None:
         good = checked.filter(pl.col(REASON).is_null())
         bad = checked.filter(pl.col(REASON).is_not_null())
+    try:
+        loaded, quarantined = _store(con, extract, good, bad, extract_date, key, now)
+    except (duckdb.DataError, duckdb.IntegrityError) as exc:
+        # the data itself (a value the checks above let through): reject the batch. Operational faults (disk
+        # full, a lock, memory) are not the batch's fault: they fail the step, and the next build retries.
+        problem = f"{extract.name} could not be stored ({type(exc).__name__}: {str(exc).splitlines()[0][:300]})"
+        loaded, quarantined = _store(con, extract, None, None, extract_date, key, now)
+    with _transaction(con):
+        con.execute("delete from raw.batch_files where extract_date = ? and file_name = ?",
+                    [extract_date, extract.name])
+        con.execute(
+            """insert into raw.batch_files (extract_date, file_name, sha256, rows_in_manifest, rows_in_file,
+                                            rows_loaded, rows_quarantined, loaded_at, problem, build_id, note)
+               values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            [extract_date, extract.name, spec.sha256, spec.rows, rows_in_file, loaded, quarantined, now, problem,
+             build_id, note],
+        )
+    return FileLoad(extract_date.isoformat(), extract.name, spec.rows, rows_in_file, loaded, quarantined, problem,
+                    note)
+
+
+def _store(con, extract: ExtractFile, good: pl.DataFrame | None, bad: pl.DataFrame | None, extract_date,
+           key: bytes, now) -> tuple[int, int]:
+    """Replace what an earlier attempt left of this file with its good and bad rows, in one transaction."""
     with _transaction(con):
         con.execute(f"delete from raw.{extract.table} where _extract_date = ?", [extract_date])
         con.execute("delete from raw.quarantine where extract_date = ? and file_name = ?",
                     [extract_date, extract.name])
-        con.execute("delete from raw.batch_files where extract_date = ? and file_name = ?",
-                    [extract_date, extract.name])
         if good is not None and bad is not None:
-            _insert_loaded(con, extract, good, extract_date, salt, now)
-            _insert_quarantine(con, extract, bad, extract_date, salt, now)
-        loaded = good.height if good is not None else 0
-        quarantined = bad.height if bad is not None else 0
-        con.execute(
-            "insert into raw.batch_files values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [extract_date, extract.name, spec.sha256, spec.rows, rows_in_file, loaded, quarantined, now, problem],
-        )
-    return FileLoad(extract_date.isoformat(), extract.name, spec.rows, rows_in_file, loaded, quarantined, problem)
+            _insert_loaded(con, extract, good, extract_date, key, now)
+            _insert_quarantine(con, extract, bad, extract_date, key, now)
+    return (good.height if good is not None else 0), (bad.height if bad is not None else 0)
 
 
-def _id_hash_sql(salt_param: str = "$salt") -> str:
-    return (f"case when id_number is null then null "
-            f"else sha256({salt_param} || upper(trim(id_number))) end")
-
-
-def _insert_loaded(con, extract: ExtractFile, good: pl.DataFrame, extract_date, salt: str, now) -> None:
+def _insert_loaded(con, extract: ExtractFile, good: pl.DataFrame, extract_date, key: bytes, now) -> None:
     if good.height == 0:
         return
-    incoming = good.select(
-        [pl.col(TYPED + name).alias(name) for name in extract.column_names] + [pl.col(LINE).cast(pl.Int64)]
-    ).to_arrow()
+    columns = []
+    for name in extract.column_names:
+        if name == "id_number":
+            columns.append(id_hash.hash_series(good[TYPED + name], key).alias("id_number_hash"))
+        else:
+            columns.append(good[TYPED + name].alias(name))
+    incoming = pl.DataFrame([*columns, good[LINE].cast(pl.Int64)]).to_arrow()
     select_list = []
     for name, sql_type in raw_columns(extract):
-        if name == "id_number_hash":
-            select_list.append(_id_hash_sql())
-        elif name == "_extract_date":
+        if name == "_extract_date":
             select_list.append("cast($extract_date as date)")
         elif name == "_source_line":
             select_list.append(LINE)
@@ -168,44 +255,51 @@ def _insert_loaded(con, extract: ExtractFile, good: pl.DataFrame, extract_date, 
         else:
             select_list.append(f"cast({name} as {sql_type})")
     sql = f"insert into raw.{extract.table} select {', '.join(select_list)} from vipwh_incoming"
-    params = {"extract_date": extract_date, "now": now}
-    if "$salt" in sql:
-        params["salt"] = salt
     con.register("vipwh_incoming", incoming)
     try:
-        con.execute(sql, params)
+        con.execute(sql, {"extract_date": extract_date, "now": now})
     finally:
         con.unregister("vipwh_incoming")
 
 
-def _insert_quarantine(con, extract: ExtractFile, bad: pl.DataFrame, extract_date, salt: str, now) -> None:
+def _raw_record(row: dict, extract: ExtractFile, key: bytes) -> str:
+    """A quarantined row as JSON: the ID hashed, any other ID-shaped text masked (a shifted ID, a ragged line)."""
+    record: dict[str, str | None] = {}
+    ragged_fields = row.get(RAGGED_FIELDS)
+    if ragged_fields is not None:
+        fields = json.loads(ragged_fields)
+        return json.dumps({"fields": [id_hash.mask_ids(value) for value in fields]}, ensure_ascii=False)
+    for name in extract.column_names:
+        value = row.get(name)
+        if name == "id_number":
+            record["id_number_hash"] = id_hash.hash_id(value, key)
+        else:
+            record[name] = id_hash.mask_ids(value)
+    return json.dumps(record, ensure_ascii=False)
+
+
+def _insert_quarantine(con, extract: ExtractFile, bad: pl.DataFrame, extract_date, key: bytes, now) -> None:
     if bad.height == 0:
         return
-    text_columns = [name for name in extract.column_names if name in bad.columns]
-    incoming = bad.select([pl.col(LINE).cast(pl.Int64), pl.col(REASON), *text_columns]).to_arrow()
-    fields = []
-    for name in text_columns:
-        if name == "id_number":
-            fields.append(f"id_number_hash := {_id_hash_sql()}")
-        else:
-            fields.append(f"{name} := {name}")
-    params = {"extract_date": extract_date, "file_name": extract.name, "now": now}
-    if "id_number" in text_columns:
-        params["salt"] = salt
+    records = [_raw_record(row, extract, key) for row in bad.select(
+        [*extract.column_names, RAGGED_FIELDS]).iter_rows(named=True)]
+    incoming = pl.DataFrame([bad[LINE].cast(pl.Int64), bad[REASON].map_elements(id_hash.mask_ids,
+                                                                                 return_dtype=pl.String),
+                             pl.Series("raw_record", records, dtype=pl.String)]).to_arrow()
     con.register("vipwh_rejected", incoming)
     try:
         con.execute(
             f"""insert into raw.quarantine
-                select cast($extract_date as date), $file_name, {LINE}, {REASON},
-                       cast(to_json(struct_pack({', '.join(fields)})) as varchar), cast($now as timestamp)
+                select cast($extract_date as date), $file_name, {LINE}, {REASON}, raw_record,
+                       cast($now as timestamp)
                 from vipwh_rejected""",
-            params,
+            {"extract_date": extract_date, "file_name": extract.name, "now": now},
         )
     finally:
         con.unregister("vipwh_rejected")
 
 
-def finalize(con: duckdb.DuckDBPyConnection, now: datetime) -> list[BatchOutcome]:
+def finalize(con: duckdb.DuckDBPyConnection, now: datetime, build_id: str = "") -> list[BatchOutcome]:
     """Publish pending batches whose every file reconciles; reject (and wipe) the others."""
     outcomes: list[BatchOutcome] = []
     for batch in pending_batches(con):
@@ -238,15 +332,18 @@ def finalize(con: duckdb.DuckDBPyConnection, now: datetime) -> list[BatchOutcome
                 con.execute("delete from raw.batch_files where extract_date = ?", [batch.extract_date])
                 con.execute("update raw.batches set status = 'rejected', message = ? where extract_date = ?",
                             ["; ".join(problems), batch.extract_date])
-                outcomes.append(_record_rejection(con, batch.extract_date, problems, now))
+                outcomes.append(_record_rejection(con, batch.extract_date, problems, now, build_id))
             else:
                 con.execute(
-                    """update raw.batches set status = 'loaded', loaded_at = ?, message = null,
+                    """update raw.batches set status = 'loaded', loaded_at = ?, message = null, build_id = ?,
+                           note = (select string_agg(note, '; ' order by file_name) from raw.batch_files
+                                   where extract_date = ? and note is not null),
                            rows_loaded = (select sum(rows_loaded) from raw.batch_files where extract_date = ?),
                            rows_quarantined = (select sum(rows_quarantined) from raw.batch_files
                                                where extract_date = ?)
                        where extract_date = ?""",
-                    [now, batch.extract_date, batch.extract_date, batch.extract_date],
+                    [now, build_id, batch.extract_date, batch.extract_date, batch.extract_date,
+                     batch.extract_date],
                 )
                 outcomes.append(BatchOutcome(key, "loaded"))
     return outcomes

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import json
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -20,22 +21,69 @@ from vipwh.contract import SERVICE_CODE_COLUMNS, Column, ExtractFile
 LINE = "_source_line"
 REASON = "_reason"
 TYPED = "__typed__"  # prefix of the typed twin of each column
+RAGGED_FIELDS = "_ragged_fields"  # a ragged record's fields, as JSON
 
-_DECIMAL_PATTERN = r"^[+-]?\d+(\.\d{1,2})?$"
+# DECIMAL(18,2): at most 16 digits before the point (|x| < 10^16), at most 2 after it
+_NUMBER_PATTERN = r"^[+-]?(\d+(\.\d*)?|\.\d+)$"
+_DECIMAL_PATTERN = r"^[+-]?0*\d{1,16}(\.\d{1,2})?$"
+_DECIMAL_SCALE_PATTERN = r"^[+-]?\d*(\.\d{0,2})?$"
 _INTEGER_PATTERN = r"^[+-]?\d+$"
+_INTEGER_MIN, _INTEGER_MAX = -(2**31), 2**31 - 1  # INTEGER
 _DATE_PATTERN = r"^\d{4}-\d{1,2}-\d{1,2}$"
+_TIMESTAMP_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f",
+                      "%Y-%m-%d %H:%M", "%Y-%m-%d")
+_TIMESTAMP_PATTERN = r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?$"
 _FLAG_VALUES = {"0": False, "1": True, "false": False, "true": True}
+RAGGED = "_ragged"
 
 
-def _utf8_copy(path: Path, encoding: str, workdir: Path) -> Path:
-    """Transcode a non-UTF-8 extract to UTF-8, streaming (flat memory)."""
-    target = workdir / (path.name + ".utf8")
-    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
-    with path.open("rb") as src, target.open("w", encoding="utf-8", newline="") as dst:
-        while block := src.read(1 << 22):
-            dst.write(decoder.decode(block))
-        dst.write(decoder.decode(b"", final=True))
-    return target
+class UndecodableError(ValueError):
+    """A file holds bytes its encoding cannot decode; the message names the line."""
+
+
+def _check_decodes(path: Path, encoding: str, target: Path | None) -> None:
+    """Decode ``path`` as ``encoding`` (streaming, flat memory), writing UTF-8 to ``target`` when given.
+
+    Raises ``UndecodableError`` naming the line (header = line 1) of the first undecodable bytes.
+    """
+    codec = "utf-8-sig" if encoding == "utf-8" else encoding
+    decoder = codecs.getincrementaldecoder(codec)(errors="strict")
+    lines_before = 0
+    dst = target.open("w", encoding="utf-8", newline="") if target is not None else None
+    try:
+        with path.open("rb") as src:
+            while True:
+                block = src.read(1 << 22)
+                final = not block
+                held = decoder.getstate()[0]
+                try:
+                    text = decoder.decode(block, final=final)
+                except UnicodeDecodeError as exc:
+                    data = exc.object if isinstance(exc.object, bytes) else held + block
+                    line = lines_before - held.count(b"\n") + data[: max(exc.start, 0)].count(b"\n") + 1
+                    raise UndecodableError(
+                        f"{path.name} line {line}: bytes {data[exc.start:exc.end][:8].hex(' ')} cannot be decoded "
+                        f"as {encoding}"
+                    ) from exc
+                lines_before += block.count(b"\n")
+                if dst is not None:
+                    dst.write(text)
+                if final:
+                    break
+    finally:
+        if dst is not None:
+            dst.close()
+
+
+def _field_counts_agree(path: Path) -> bool:
+    """Whether every record of the (UTF-8) file has as many fields as its header (csv module, C speed)."""
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        reader = csv.reader(fh)
+        header = next(reader, None)
+        if header is None:
+            return True
+        width = len(header)
+        return all(len(record) == width for record in reader)
 
 
 def _read_strict(path: Path) -> pl.DataFrame:
@@ -43,40 +91,52 @@ def _read_strict(path: Path) -> pl.DataFrame:
 
 
 def _read_tolerant(path: Path) -> pl.DataFrame:
-    """Slow path for files with ragged lines: every record kept, ragged ones marked."""
+    """Slow path for files with ragged lines: every record kept, ragged ones marked and never typed."""
     header: list[str] = []
     records: list[list[str | None]] = []
     lines: list[int] = []
     ragged: list[str | None] = []
+    raw: list[str | None] = []
     with path.open(encoding="utf-8-sig", newline="") as fh:
         reader = csv.reader(fh)
         header = next(reader, [])
+        width = len(header)
         for record in reader:
             lines.append(reader.line_num)
-            width = len(header)
             if len(record) != width:
-                ragged.append(f"line has {len(record)} fields, header has {width}")
+                # fields may have shifted: none of them is typed or loaded, the record is kept whole
+                ragged.append(f"line {reader.line_num} has {len(record)} fields, header has {width}")
+                raw.append(json.dumps(record, ensure_ascii=False))
+                records.append([None] * width)
             else:
                 ragged.append(None)
-            padded = (record + [""] * width)[:width]
-            records.append([value if value != "" else None for value in padded])
+                raw.append(None)
+                records.append([value if value != "" else None for value in record])
     data = {name: [rec[i] for rec in records] for i, name in enumerate(header)}
     frame = pl.DataFrame(data, schema={name: pl.String for name in header})
     return frame.with_columns(
-        pl.Series(LINE, lines, dtype=pl.UInt32), pl.Series("_ragged", ragged, dtype=pl.String)
-    ).select([LINE, *header, "_ragged"])
+        pl.Series(LINE, lines, dtype=pl.UInt32), pl.Series(RAGGED, ragged, dtype=pl.String),
+        pl.Series(RAGGED_FIELDS, raw, dtype=pl.String),
+    ).select([LINE, *header, RAGGED, RAGGED_FIELDS])
 
 
 def read_extract(path: Path, extract: ExtractFile, encoding: str = "utf-8") -> pl.DataFrame:
-    """Read an extract file as text columns plus its source line (header = line 1)."""
+    """Read an extract file as text columns plus its source line (header = line 1).
+
+    Bytes that do not decode reject the file (``UndecodableError``, naming the line); a record with more or
+    fewer fields than the header is kept as a ragged row (``_ragged`` holds the reason), never shifted.
+    """
     with tempfile.TemporaryDirectory(prefix="vipwh-parse-") as tmp:
-        source = path if encoding == "utf-8" else _utf8_copy(path, encoding, Path(tmp))
-        try:
-            frame = _read_strict(source)
-        except pl.exceptions.ComputeError:
-            frame = _read_tolerant(source)
-    if "_ragged" not in frame.columns:
-        frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias("_ragged"))
+        if encoding == "utf-8":
+            _check_decodes(path, encoding, None)
+            source = path
+        else:
+            source = Path(tmp) / (path.name + ".utf8")
+            _check_decodes(path, encoding, source)
+        frame = _read_strict(source) if _field_counts_agree(source) else _read_tolerant(source)
+    if RAGGED not in frame.columns:
+        frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(RAGGED),
+                                   pl.lit(None, dtype=pl.String).alias(RAGGED_FIELDS))
     return frame
 
 
@@ -107,16 +167,31 @@ def _rules(column: Column, service_codes: Iterable[str], file_name: str) -> tupl
         typed = pl.when(value.str.contains(_DATE_PATTERN)).then(value.str.to_date("%Y-%m-%d", strict=False))
         reasons.append(pl.when(present & typed.is_null()).then(pl.lit(f"unparsable date {column.name} ") + shown))
     elif column.type == "timestamp":
-        typed = value.str.to_datetime(time_unit="us", strict=False)
+        shaped = value.str.contains(_TIMESTAMP_PATTERN)
+        parsed = pl.coalesce([value.str.strptime(pl.Datetime("us"), fmt, strict=False, exact=True)
+                              for fmt in _TIMESTAMP_FORMATS])
+        typed = pl.when(shaped).then(parsed)
         reasons.append(
             pl.when(present & typed.is_null()).then(pl.lit(f"unparsable timestamp {column.name} ") + shown)
         )
     elif column.type == "integer":
-        typed = pl.when(value.str.contains(_INTEGER_PATTERN)).then(value.cast(pl.Int64, strict=False))
-        reasons.append(pl.when(present & typed.is_null()).then(pl.lit(f"unparsable number {column.name} ") + shown))
+        shaped = value.str.contains(_INTEGER_PATTERN)
+        wide = pl.when(shaped).then(value.str.strip_chars_start("+").cast(pl.Int64, strict=False))
+        in_range = shaped & wide.is_not_null() & wide.is_between(_INTEGER_MIN, _INTEGER_MAX)
+        typed = pl.when(in_range).then(wide.cast(pl.Int32, strict=False))
+        reasons.append(pl.when(present & ~shaped).then(pl.lit(f"unparsable number {column.name} ") + shown))
+        reasons.append(pl.when(present & shaped & ~in_range)
+                       .then(pl.lit(f"out of range {column.name} ") + shown + pl.lit(" (INTEGER)")))
     elif column.type == "decimal":
-        typed = pl.when(value.str.contains(_DECIMAL_PATTERN)).then(value.str.to_decimal(scale=2))
-        reasons.append(pl.when(present & typed.is_null()).then(pl.lit(f"unparsable number {column.name} ") + shown))
+        shaped = value.str.contains(_NUMBER_PATTERN)
+        fits = value.str.contains(_DECIMAL_PATTERN)
+        scale_ok = value.str.contains(_DECIMAL_SCALE_PATTERN)
+        typed = pl.when(fits).then(value.str.strip_chars_start("+").str.to_decimal(scale=2))
+        reasons.append(pl.when(present & ~shaped).then(pl.lit(f"unparsable number {column.name} ") + shown))
+        reasons.append(pl.when(present & shaped & ~scale_ok)
+                       .then(pl.lit(f"more than 2 decimals in {column.name} ") + shown))
+        reasons.append(pl.when(present & shaped & scale_ok & ~fits)
+                       .then(pl.lit(f"out of range {column.name} ") + shown + pl.lit(" (DECIMAL(18,2): |x| < 10^16)")))
     elif column.type == "flag":
         typed = value.str.to_lowercase().replace_strict(_FLAG_VALUES, default=None, return_dtype=pl.Boolean)
         reasons.append(pl.when(present & typed.is_null()).then(pl.lit(f"unknown {column.name} ") + shown))
@@ -135,13 +210,15 @@ def validate(frame: pl.DataFrame, extract: ExtractFile, service_codes: Iterable[
         # A file without a contract column cannot be typed row by row: the batch is rejected upstream.
         raise MissingColumnsError(extract.name, missing_columns)
     typed_exprs: list[pl.Expr] = []
-    reason_exprs: list[pl.Expr] = [pl.col("_ragged")]
+    reason_exprs: list[pl.Expr] = []
     codes = tuple(service_codes)
     for column in extract.columns:
         typed, reasons = _rules(column, codes, extract.name)
         typed_exprs.append(typed.alias(TYPED + column.name))
         reason_exprs.extend(reasons)
-    reason = pl.concat_str(reason_exprs, separator="; ", ignore_nulls=True)
+    judged = pl.concat_str(reason_exprs, separator="; ", ignore_nulls=True)
+    # a ragged record is judged by its shape alone: its fields are not where the header says
+    reason = pl.when(pl.col(RAGGED).is_not_null()).then(pl.col(RAGGED)).otherwise(judged)
     # trim once, then type and judge lazily so shared subexpressions are computed once
     return (
         frame.lazy()

@@ -78,12 +78,29 @@ def _prune(folder: Path, keep: set[str]) -> None:
         shutil.rmtree(folder / old.stem, ignore_errors=True)
 
 
+# a reader's connection can read the snapshot and nothing else: no files, no network, no extensions, no
+# ATTACH, and no SET that would undo any of it
+READER_CONFIG = {
+    "enable_external_access": False,
+    "allow_community_extensions": False,
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "lock_configuration": True,
+}
+
+
+class NoWarehouse(FileNotFoundError):
+    """The warehouse path names nothing (no file, no published snapshots)."""
+
+
 def connect_snapshot(warehouse: Path) -> duckdb.DuckDBPyConnection:
-    """A read-only connection to the latest published snapshot of ``warehouse``."""
+    """A read-only, sandboxed connection to the latest published snapshot of ``warehouse``."""
     snapshot = current_snapshot(warehouse)
     if snapshot is None or not snapshot.exists():
+        if not Path(warehouse).exists() and not published_dir(Path(warehouse)).exists():
+            raise NoWarehouse(f"no warehouse at {warehouse}")
         raise FileNotFoundError(
             f"nothing published yet for {warehouse}: run `vipwh build` (a build whose blocking checks pass "
             "publishes a snapshot)"
         )
-    return duckdb.connect(str(snapshot), read_only=True)
+    return duckdb.connect(str(snapshot), read_only=True, config=dict(READER_CONFIG))

@@ -22,6 +22,13 @@ META_COLUMNS = (
 )
 
 
+# ledger columns added by the hardening of ingestion: which build did it, what it saw, with which key
+BATCH_COLUMNS = (("build_id", "VARCHAR"), ("folder_signature", "VARCHAR"), ("id_key_fingerprint", "VARCHAR"),
+                 ("note", "VARCHAR"))
+BATCH_FILE_COLUMNS = (("build_id", "VARCHAR"), ("note", "VARCHAR"))
+REJECTION_COLUMNS = (("build_id", "VARCHAR"), ("manifest_sha256", "VARCHAR"))
+
+
 def raw_columns(extract: ExtractFile) -> list[tuple[str, str]]:
     """Warehouse columns of a raw table: the extract's columns, typed, ID numbers hashed, then meta."""
     cols: list[tuple[str, str]] = []
@@ -68,6 +75,7 @@ def create_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
         )
         """
     )
+    _add_columns(con, "raw.batches", BATCH_COLUMNS)
     con.execute(
         """
         create table if not exists raw.batch_files (
@@ -84,6 +92,7 @@ def create_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
         )
         """
     )
+    _add_columns(con, "raw.batch_files", BATCH_FILE_COLUMNS)
     con.execute(
         """
         create table if not exists raw.batch_rejections (
@@ -94,3 +103,10 @@ def create_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
         )
         """
     )
+    _add_columns(con, "raw.batch_rejections", REJECTION_COLUMNS)
+
+
+def _add_columns(con: duckdb.DuckDBPyConnection, table: str, columns: tuple[tuple[str, str], ...]) -> None:
+    """Columns added to the ledger after its first version (older warehouses get them here)."""
+    for name, sql_type in columns:
+        con.execute(f"alter table {table} add column if not exists {name} {sql_type}")

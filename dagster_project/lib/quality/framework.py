@@ -54,7 +54,8 @@ class Check:
     severity: Severity
     description: str
     reads: tuple[str, ...]  # "schema.table" the query reads; a missing one fails the check with a message
-    sql: Callable[[Settings], str]
+    # the query, from the settings and the connection it runs on (a check may list the tables it reads there)
+    sql: Callable[[Settings, duckdb.DuckDBPyConnection], str]
     expectations: Callable[[Settings], list]  # great-expectations Expectation objects
     shape: Literal["frame", "violations"] = "frame"
     prepare: Callable[[pd.DataFrame], pd.DataFrame] | None = None  # adds expected columns to a frame
@@ -102,7 +103,7 @@ def run_check(check: Check, warehouse: Path | str, settings: Settings | None = N
                 return failed(f"table {', '.join(missing)} does not exist yet in {path.name}: "
                               f"build it before running the check")
             resolved = settings if settings.as_of else replace(settings, as_of=latest_loaded_extract(con))
-            sql = check.sql(resolved)
+            sql = check.sql(resolved, con)
             if check.shape == "violations":
                 sql = (f"select *, count(*) over () as violation_count\nfrom (\n{sql}\n) as violations\n"
                        f"limit {int(resolved.violation_cap)}")

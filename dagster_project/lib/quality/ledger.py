@@ -6,13 +6,15 @@ is a rule and a dbt test: ``dbt_project/tests/quality/batch_reconciliation.sql``
 
 from __future__ import annotations
 
+import duckdb
+
 from dagster_project.lib.quality.framework import WARNING, Check, Settings
 from dagster_project.lib.quality.gx import gx_module
 
 BATCH_LEDGER = ("raw", "batches")
 
 
-def quarantine_rate_sql(settings: Settings) -> str:
+def quarantine_rate_sql(settings: Settings, con: duckdb.DuckDBPyConnection | None = None) -> str:
     return f"""
 with
 
