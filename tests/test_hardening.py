@@ -373,7 +373,8 @@ def _scan_fixture(path: Path) -> None:
 
 
 def test_id_scan_finds_valid_ids_only_and_reports_them_masked(tmp_path: Path):
-    from dagster_project.lib import id_scan, quality
+    from dagster_project.lib import quality
+    from dagster_project.lib.quality import id_scan
 
     path = tmp_path / "wh.duckdb"
     _scan_fixture(path)

@@ -7,7 +7,7 @@ reach Dagster as asset checks through dagster-dbt. Extend with ``CHECKS = (*CHEC
 
 from __future__ import annotations
 
-from dagster_project.lib import id_scan
+from dagster_project.lib.quality import id_scan
 from dagster_project.lib.quality.framework import Check
 from dagster_project.lib.quality.ledger import QUARANTINE_RATE
 
