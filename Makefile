@@ -40,6 +40,7 @@ test: $(STAMP) lint
 ## with `make lint-sql`
 lint: $(STAMP)
 	$(BIN)/ruff check vipwh dagster_project tests
+	$(BIN)/ruff format --check vipwh dagster_project tests
 
 ## lint-sql: sqlfluff (.sqlfluff: dbt templater, DuckDB dialect) on dbt_project; needs no built warehouse,
 ## dbt's connection opens a throw-away DuckDB file

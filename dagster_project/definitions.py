@@ -24,24 +24,37 @@ def make_definitions() -> dg.Definitions:
     mart_keys = [key for key in dbt_keys if key.path[0] in ("marts", "rules", "quality")]
     spark_relations = engine.build_spark_relations_asset(dbt_keys)
     check_results = publish.build_check_results_asset(
-        [*quality.checked_asset_keys, *dbt_keys, engine.SPARK_RELATIONS_KEY])
+        [*quality.checked_asset_keys, *dbt_keys, engine.SPARK_RELATIONS_KEY]
+    )
     snapshot = publish.build_publish_asset(mart_keys)
-    build_job = dg.define_asset_job(BUILD_JOB, selection=dg.AssetSelection.all(),
-                                    executor_def=dg.in_process_executor,
-                                    description="Ingest new batches, build every dbt model and test, run the "
-                                                "checks, record their results and publish a snapshot.")
+    build_job = dg.define_asset_job(
+        BUILD_JOB,
+        selection=dg.AssetSelection.all(),
+        executor_def=dg.in_process_executor,
+        description="Ingest new batches, build every dbt model and test, run the "
+        "checks, record their results and publish a snapshot.",
+    )
     return dg.Definitions(
-        assets=[*ingest.assets, engine.raw_parquet, dbt_assets, spark_relations, check_results,
-                publish.build_info, snapshot],
+        assets=[
+            *ingest.assets,
+            engine.raw_parquet,
+            dbt_assets,
+            spark_relations,
+            check_results,
+            publish.build_info,
+            snapshot,
+        ],
         asset_checks=quality.asset_checks,
         jobs=[build_job],
         schedules=[automation.daily_build],
         sensors=[automation.new_batch_sensor],
         resources={
             "settings": Settings(),
-            "dbt": DbtCliResource(project_dir=transform.dbt_project,
-                                  profiles_dir=str(transform.dbt_project.profiles_dir),
-                                  dbt_executable=project.dbt_executable()),
+            "dbt": DbtCliResource(
+                project_dir=transform.dbt_project,
+                profiles_dir=str(transform.dbt_project.profiles_dir),
+                dbt_executable=project.dbt_executable(),
+            ),
         },
     )
 

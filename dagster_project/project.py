@@ -11,6 +11,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 DBT_MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
 
+
 def dbt_executable() -> str:
     """The dbt of this Python environment (the venv's bin/), else whatever is on PATH."""
     beside = Path(sys.executable).with_name("dbt")
@@ -19,8 +20,12 @@ def dbt_executable() -> str:
 
 def _dbt_sources() -> list[Path]:
     patterns = ("*.sql", "*.yml", "*.yaml", "*.csv")
-    return [path for pattern in patterns for path in DBT_PROJECT_DIR.rglob(pattern)
-            if "target" not in path.parts and "dbt_packages" not in path.parts]
+    return [
+        path
+        for pattern in patterns
+        for path in DBT_PROJECT_DIR.rglob(pattern)
+        if "target" not in path.parts and "dbt_packages" not in path.parts
+    ]
 
 
 def ensure_dbt_manifest(force: bool = False) -> Path:
@@ -33,9 +38,18 @@ def ensure_dbt_manifest(force: bool = False) -> Path:
             if all(path.stat().st_mtime <= built for path in _dbt_sources()):
                 return DBT_MANIFEST
         parsed = subprocess.run(
-            [dbt_executable(), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR),
-             "--profiles-dir", str(DBT_PROJECT_DIR)],
-            cwd=DBT_PROJECT_DIR, capture_output=True, text=True,  # where the profile's defaults are relative to
+            [
+                dbt_executable(),
+                "parse",
+                "--quiet",
+                "--project-dir",
+                str(DBT_PROJECT_DIR),
+                "--profiles-dir",
+                str(DBT_PROJECT_DIR),
+            ],
+            cwd=DBT_PROJECT_DIR,
+            capture_output=True,
+            text=True,  # where the profile's defaults are relative to
         )
     if parsed.returncode != 0:
         raise DbtParseError("the dbt project does not parse:\n" + (parsed.stdout + parsed.stderr).strip())

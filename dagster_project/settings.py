@@ -172,8 +172,11 @@ class Settings(dg.ConfigurableResource):
         temp = self.value("duckdb_temp_directory")
         warehouse = self.warehouse_file()
         temp_dir = Path(temp).resolve() if temp else warehouse.with_name(warehouse.name + ".tmp")
-        return {"memory_limit": self.value("duckdb_memory_limit"), "threads": self.value("duckdb_threads"),
-                "temp_directory": str(temp_dir)}
+        return {
+            "memory_limit": self.value("duckdb_memory_limit"),
+            "threads": self.value("duckdb_threads"),
+            "temp_directory": str(temp_dir),
+        }
 
     # --- dbt ---------------------------------------------------------------------------------------------
 
@@ -212,6 +215,9 @@ class Settings(dg.ConfigurableResource):
     def run_config(self) -> dict:
         """This object's explicit fields as the run configuration of the build job."""
         # the ID key stays out of run configuration (Dagster stores a run's configuration with the run)
-        fields = {name: str(getattr(self, name)) for name in ENVIRONMENT
-                  if getattr(self, name) and name not in ("id_key", "id_key_file")}
+        fields = {
+            name: str(getattr(self, name))
+            for name in ENVIRONMENT
+            if getattr(self, name) and name not in ("id_key", "id_key_file")
+        }
         return {"resources": {"settings": {"config": fields}}}

@@ -40,16 +40,34 @@ HOLDERS = ("HA", "HB", "HC", "HD", "HE")
 
 
 def _customer(holder_id: str, number: int) -> dict:
-    return dict(holder_id=holder_id, gender="F", birth_date="1970-05-01", province="广东省", city="广州市",
-                id_number=f"44010119700501{number:03d}X")
+    return dict(
+        holder_id=holder_id,
+        gender="F",
+        birth_date="1970-05-01",
+        province="广东省",
+        city="广州市",
+        id_number=f"44010119700501{number:03d}X",
+    )
 
 
 def _policy(policy_no, holder_id, category, mode, years, premium, effective, free_look_end):
-    return dict(policy_no=policy_no, coverage_no=0, holder_id=holder_id, insured_id=holder_id,
-                product_code=category[:4].upper(), product_category=category, is_group=0,
-                coverage_term_months="", payment_mode=mode, payment_years=years, modal_premium=premium,
-                effective_date=effective, free_look_end_date=free_look_end, status="in_force",
-                status_date=effective)
+    return dict(
+        policy_no=policy_no,
+        coverage_no=0,
+        holder_id=holder_id,
+        insured_id=holder_id,
+        product_code=category[:4].upper(),
+        product_category=category,
+        is_group=0,
+        coverage_term_months="",
+        payment_mode=mode,
+        payment_years=years,
+        modal_premium=premium,
+        effective_date=effective,
+        free_look_end_date=free_look_end,
+        status="in_force",
+        status_date=effective,
+    )
 
 
 POLICIES = [
@@ -62,9 +80,20 @@ POLICIES = [
 
 
 def _use(usage_id, holder_id, service_code, service_date, cost):
-    return dict(usage_id=usage_id, holder_id=holder_id, beneficiary_id="", beneficiary_relation="self",
-                service_code=service_code, variant="", service_date=service_date, quantity="1", status="completed",
-                vendor="供应商", cost_amount=cost, updated_at=f"{service_date} 12:00:00")
+    return dict(
+        usage_id=usage_id,
+        holder_id=holder_id,
+        beneficiary_id="",
+        beneficiary_relation="self",
+        service_code=service_code,
+        variant="",
+        service_date=service_date,
+        quantity="1",
+        status="completed",
+        vendor="供应商",
+        cost_amount=cost,
+        updated_at=f"{service_date} 12:00:00",
+    )
 
 
 USES = [
@@ -77,14 +106,25 @@ USES = [
 
 
 def write_book(landing: Path) -> Path:
-    write_batch(landing, AS_OF, {
-        "customers.csv": [_customer(holder, number) for number, holder in enumerate(HOLDERS, start=1)],
-        "policies.csv": POLICIES,
-        "policy_transactions.csv": [
-            dict(txn_id=f"T{policy['policy_no']}", policy_no=policy["policy_no"], coverage_no=0,
-                 txn_type="new_business", effective_date=policy["effective_date"],
-                 modal_premium_after=policy["modal_premium"], recorded_at=f"{policy['effective_date']} 10:00:00")
-            for policy in POLICIES],
-        "service_usage.csv": USES,
-    })
+    write_batch(
+        landing,
+        AS_OF,
+        {
+            "customers.csv": [_customer(holder, number) for number, holder in enumerate(HOLDERS, start=1)],
+            "policies.csv": POLICIES,
+            "policy_transactions.csv": [
+                dict(
+                    txn_id=f"T{policy['policy_no']}",
+                    policy_no=policy["policy_no"],
+                    coverage_no=0,
+                    txn_type="new_business",
+                    effective_date=policy["effective_date"],
+                    modal_premium_after=policy["modal_premium"],
+                    recorded_at=f"{policy['effective_date']} 10:00:00",
+                )
+                for policy in POLICIES
+            ],
+            "service_usage.csv": USES,
+        },
+    )
     return landing

@@ -45,9 +45,18 @@ def dbt(warehouse: Path, *args: str, as_of: str = "") -> subprocess.CompletedPro
     # the DuckDB target, whatever an in-process `vipwh build --engine spark` left in the environment
     env = {**os.environ, "VIPWH_WAREHOUSE": str(warehouse), "VIPWH_DBT_TARGET": "duckdb"}
     target = warehouse.parent / "dbt_target"
-    cmd = [str(Path(sys.executable).with_name("dbt")), *args, "--project-dir", str(REPO_ROOT / "dbt_project"),
-           "--profiles-dir", str(REPO_ROOT / "dbt_project"), "--target-path", str(target),
-           "--log-path", str(target / "logs")]
+    cmd = [
+        str(Path(sys.executable).with_name("dbt")),
+        *args,
+        "--project-dir",
+        str(REPO_ROOT / "dbt_project"),
+        "--profiles-dir",
+        str(REPO_ROOT / "dbt_project"),
+        "--target-path",
+        str(target),
+        "--log-path",
+        str(target / "logs"),
+    ]
     if as_of:
         cmd += ["--vars", f'{{"as_of_date": "{as_of}"}}']
     return subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=REPO_ROOT)

@@ -76,7 +76,8 @@ def test_cost_per_member_year_as_displayed(warehouse: Path, monkeypatch) -> None
     ]
     reasons = _table(app, "usage_id")
     assert reasons[["usage_id", "service_date", "reason", "cost_amount"]].values.tolist() == [
-        ["UC1", "2026-02-10", "星级无此权益 tier not entitled", "300.00"]]
+        ["UC1", "2026-02-10", "星级无此权益 tier not entitled", "300.00"]
+    ]
 
 
 def test_utilization_as_displayed(warehouse: Path, monkeypatch) -> None:
@@ -100,8 +101,11 @@ def test_members_per_tier_as_displayed(warehouse: Path, monkeypatch) -> None:
     assert metrics["定级保费 rated premium (CNY)"] == "970,000.00"  # 200 000 × 2 + 50 000 + 20 000 + 500 000
     table = _table(app, "星级 tier")
     assert table[["星级 tier", "会员数 members", "定级保费合计 rated premium (CNY)"]].values.tolist() == [
-        ["家人 family", 1, "20,000.00"], ["二星 star2", 1, "50,000.00"], ["三星 star3", 2, "400,000.00"],
-        ["五星 star5", 1, "500,000.00"]]
+        ["家人 family", 1, "20,000.00"],
+        ["二星 star2", 1, "50,000.00"],
+        ["三星 star3", 2, "400,000.00"],
+        ["五星 star5", 1, "500,000.00"],
+    ]
 
 
 def test_upcoming_drops_as_displayed(warehouse: Path, monkeypatch) -> None:
@@ -111,7 +115,8 @@ def test_upcoming_drops_as_displayed(warehouse: Path, monkeypatch) -> None:
     assert metrics["30 天内降级 drops within 30 days"] == "0"
     stars = _table(app, "投保人 holder")
     assert stars[["投保人 holder", "降级日 drop date", "当前星级 tier now", "降级后 tier after"]].values.tolist() == [
-        ["HD", "2026-08-16", "五星 star5", "家人 family"]]
+        ["HD", "2026-08-16", "五星 star5", "家人 family"]
+    ]
     assert stars["原因 reason"].tolist() == ["趸交计入期满 single-premium window ended"]
 
 
@@ -124,12 +129,21 @@ def test_member_page_as_displayed(warehouse: Path, monkeypatch) -> None:
     assert metrics["星级起始 tier since"] == "2025-01-16"
     history = _table(app, "起 from")
     assert history[["起 from", "止 until", "星级 tier", "定级保费 rated premium"]].values.tolist() == [
-        ["2025-01-16", "", "三星 star3", "200,000.00"]]
+        ["2025-01-16", "", "三星 star3", "200,000.00"]
+    ]
     assert history["原因 reason"].tolist() == ["新保 new business"]
     slices = _table(app, "保单 policy")
-    assert slices[["保单 policy", "类型 kind", "基数 base", "系数 coefficient", "定级金额 rated", "计入起 counts from",
-                   "计入止 counts until"]].values.tolist()[0] == [
-        "PA", "regular", "200,000.00", "1", "200,000.00", "2025-01-16", "2045-01-01"]
+    assert slices[
+        [
+            "保单 policy",
+            "类型 kind",
+            "基数 base",
+            "系数 coefficient",
+            "定级金额 rated",
+            "计入起 counts from",
+            "计入止 counts until",
+        ]
+    ].values.tolist()[0] == ["PA", "regular", "200,000.00", "1", "200,000.00", "2025-01-16", "2045-01-01"]
     assert len(slices) == 1
     assert any("2045-01-01" in markdown.value and "家人 family" in markdown.value for markdown in app.markdown)
     entitlements = _table(app, "服务 service").set_index("服务 service")
@@ -138,7 +152,9 @@ def test_member_page_as_displayed(warehouse: Path, monkeypatch) -> None:
     assert entitlements.loc["机场/高铁休息室 lounge"].tolist() == ["2", "0", "2"]
     uses = _table(app, "编号 usage")
     assert uses[["编号 usage", "日期 date", "判定 verdict", "成本 cost (CNY)"]].values.tolist() == [
-        ["UA2", "2026-04-01", "合规 compliant", "800.00"], ["UA1", "2026-03-01", "合规 compliant", "300.00"]]
+        ["UA2", "2026-04-01", "合规 compliant", "800.00"],
+        ["UA1", "2026-03-01", "合规 compliant", "300.00"],
+    ]
 
     other = _page(warehouse, "member", monkeypatch)
     other.text_input[0].input("HD").run()
@@ -148,27 +164,47 @@ def test_member_page_as_displayed(warehouse: Path, monkeypatch) -> None:
 
 def test_metricflow_cost_per_member_year(warehouse: Path, tmp_path: Path) -> None:
     tool = Path(sys.executable).with_name
-    env = {**os.environ, "VIPWH_WAREHOUSE": str(warehouse), "VIPWH_DBT_TARGET": "duckdb",
-           "DBT_PROFILES_DIR": str(REPO_ROOT / "dbt_project")}
+    env = {
+        **os.environ,
+        "VIPWH_WAREHOUSE": str(warehouse),
+        "VIPWH_DBT_TARGET": "duckdb",
+        "DBT_PROFILES_DIR": str(REPO_ROOT / "dbt_project"),
+    }
     project = tmp_path / "dbt_project"
     shutil.copytree(REPO_ROOT / "dbt_project", project, ignore=shutil.ignore_patterns("target", "logs"))
-    parsed = subprocess.run([str(tool("dbt")), "parse", "--quiet"], cwd=project, env=env, capture_output=True,
-                            text=True)
+    parsed = subprocess.run(
+        [str(tool("dbt")), "parse", "--quiet"], cwd=project, env=env, capture_output=True, text=True
+    )
     assert parsed.returncode == 0, parsed.stdout + parsed.stderr
 
     def mf(group_by: str) -> list[dict]:
         out = tmp_path / f"{group_by.replace(',', '_')}.csv"
-        done = subprocess.run([str(tool("mf")), "query", "--metrics", "cost_per_member_year,member_years",
-                               "--group-by", group_by, "--csv", str(out)], cwd=project, env=env,
-                              capture_output=True, text=True)
+        done = subprocess.run(
+            [
+                str(tool("mf")),
+                "query",
+                "--metrics",
+                "cost_per_member_year,member_years",
+                "--group-by",
+                group_by,
+                "--csv",
+                str(out),
+            ],
+            cwd=project,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
         assert done.returncode == 0, done.stdout + done.stderr
         with out.open() as handle:
             return [row for row in csv.DictReader(handle) if row["metric_time__year"].startswith("2026")]
 
     (overall,) = mf("metric_time__year")
     assert f"{float(overall['cost_per_member_year']):.2f}" == "812.58"
-    per_tier = {row["exposure_cell__tier_code"]: f"{float(row['cost_per_member_year']):.2f}"
-                for row in mf("metric_time__year,exposure_cell__tier_code")}
+    per_tier = {
+        row["exposure_cell__tier_code"]: f"{float(row['cost_per_member_year']):.2f}"
+        for row in mf("metric_time__year,exposure_cell__tier_code")
+    }
     assert per_tier == {"family": "604.97", "star2": "302.49", "star3": "1774.31", "star5": "0.00"}
 
 
@@ -181,8 +217,10 @@ def test_benefit_utilization_notebook_cells(warehouse: Path, monkeypatch) -> Non
     _outputs, defs = module.app.run()
     defs["con"].close()
     per_tier = defs["cost_per_member_year"]
-    shown = {row.tier_code: f"{row.cost_per_member_year:,.2f}" for row in per_tier[per_tier["entitlement_year"] == 2026]
-             .itertuples()}
+    shown = {
+        row.tier_code: f"{row.cost_per_member_year:,.2f}"
+        for row in per_tier[per_tier["entitlement_year"] == 2026].itertuples()
+    }
     assert shown == {"family": "604.97", "star2": "302.49", "star3": "1,774.31", "star5": "0.00"}
     assert f"{defs['overall_cost_per_member_year'][2026]:.2f}" == "812.58"
     rates = defs["utilization_grid"]
@@ -201,7 +239,11 @@ def test_tier_analysis_notebook_cells(warehouse: Path, monkeypatch) -> None:
     latest = mix[mix["month"] == mix["month"].max()]
     assert str(latest["snapshot_date"].max())[:10] == "2026-06-30"
     assert dict(zip(latest["tier_code"], latest["members"], strict=True)) == {
-        "family": 1, "star2": 1, "star3": 2, "star5": 1}  # HC; HB; HA, HE; HD (until 2026-08-16)
+        "family": 1,
+        "star2": 1,
+        "star3": 2,
+        "star5": 1,
+    }  # HC; HB; HA, HE; HD (until 2026-08-16)
 
 
 def test_tier_distribution_page_as_displayed(warehouse: Path, monkeypatch) -> None:

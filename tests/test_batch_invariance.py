@@ -17,13 +17,24 @@ HOLDERS, SEED = 400, 11
 
 
 def _marts(warehouse: Path) -> dict[str, list[tuple]]:
-    tables = [r[0] for r in query(warehouse, "select table_name from information_schema.tables "
-                                             "where table_schema = 'marts' order by 1")]
+    tables = [
+        r[0]
+        for r in query(
+            warehouse, "select table_name from information_schema.tables where table_schema = 'marts' order by 1"
+        )
+    ]
     state = {}
     for table in tables:
-        columns = [r[0] for r in query(warehouse, "select column_name from information_schema.columns "
-                                                  "where table_schema = 'marts' and table_name = ? "
-                                                  "order by ordinal_position", [table])]
+        columns = [
+            r[0]
+            for r in query(
+                warehouse,
+                "select column_name from information_schema.columns "
+                "where table_schema = 'marts' and table_name = ? "
+                "order by ordinal_position",
+                [table],
+            )
+        ]
         # the extract a row came from is the one thing that legitimately differs between deliveries
         kept = [c for c in columns if c not in ("extract_date", "loaded_at")]
         state[table] = sorted(query(warehouse, f"select {', '.join(kept)} from marts.{table}"), key=repr)

@@ -19,29 +19,60 @@ from vipwh.landing import write_batch
 
 
 def _copy_project(target: Path) -> Path:
-    ignore = shutil.ignore_patterns(".venv", ".git", "data", "target", "logs", "__pycache__", "*.duckdb",
-                                    ".pytest_cache", ".ruff_cache", "__marimo__")
+    ignore = shutil.ignore_patterns(
+        ".venv",
+        ".git",
+        "data",
+        "target",
+        "logs",
+        "__pycache__",
+        "*.duckdb",
+        ".pytest_cache",
+        ".ruff_cache",
+        "__marimo__",
+    )
     shutil.copytree(REPO_ROOT, target, ignore=ignore)
     return target
 
 
 def _build(project: Path, landing: Path, warehouse: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(project)}
-    return subprocess.run([sys.executable, "-m", "vipwh.cli", "build", "--landing", str(landing),
-                           "--warehouse", str(warehouse), "--quiet"],
-                          cwd=project, env=env, capture_output=True, text=True, timeout=900)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "vipwh.cli",
+            "build",
+            "--landing",
+            str(landing),
+            "--warehouse",
+            str(warehouse),
+            "--quiet",
+        ],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
 
 
 def test_wrong_coefficient_seed_fails_the_build_and_is_not_published(tmp_path: Path):
     project = _copy_project(tmp_path / "project")
     landing, warehouse = tmp_path / "landing", tmp_path / "wh.duckdb"
     # H1 of RULES §7 example 2: a monthly policy with Y = 5 years, coefficient Y/10 = 0.5
-    write_batch(landing, "2026-11-20", {
-        "customers.csv": [_customer("H1")],
-        "policies.csv": POLICIES[:2],
-        "policy_transactions.csv": [_new_business(f"T{p['policy_no']}", p["policy_no"], p["modal_premium"],
-                                                  p["effective_date"]) for p in POLICIES[:2]],
-    })
+    write_batch(
+        landing,
+        "2026-11-20",
+        {
+            "customers.csv": [_customer("H1")],
+            "policies.csv": POLICIES[:2],
+            "policy_transactions.csv": [
+                _new_business(f"T{p['policy_no']}", p["policy_no"], p["modal_premium"], p["effective_date"])
+                for p in POLICIES[:2]
+            ],
+        },
+    )
     good = _build(project, landing, warehouse)
     assert good.returncode == 0, good.stdout + good.stderr
     first_snapshot = current_snapshot(warehouse)
@@ -60,6 +91,9 @@ def test_wrong_coefficient_seed_fails_the_build_and_is_not_published(tmp_path: P
     assert "FAILED (blocking) marts/fct_policy_rating · coefficients" in bad.stderr
     assert "NOT published" in bad.stderr
     assert current_snapshot(warehouse) == first_snapshot  # readers keep the last good numbers
-    results = query(warehouse, """select check_name, passed from quality.dq_check_results
-                                  where check_name = 'coefficients' order by checked_at""")
+    results = query(
+        warehouse,
+        """select check_name, passed from quality.dq_check_results
+                                  where check_name = 'coefficients' order by checked_at""",
+    )
     assert results == [("coefficients", True), ("coefficients", False)]

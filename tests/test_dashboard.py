@@ -253,8 +253,10 @@ def tiny_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def bare_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A published snapshot without any mart: every page must show a notice, not crash."""
-    return build_tiny_warehouse(tmp_path_factory.mktemp("bare") / "warehouse.duckdb",
-                                {"rules.tier_thresholds": TINY_TABLES["rules.tier_thresholds"]})
+    return build_tiny_warehouse(
+        tmp_path_factory.mktemp("bare") / "warehouse.duckdb",
+        {"rules.tier_thresholds": TINY_TABLES["rules.tier_thresholds"]},
+    )
 
 
 def _run_page(warehouse: Path, page: str, monkeypatch: pytest.MonkeyPatch) -> AppTest:
@@ -296,12 +298,20 @@ def test_as_of_date_comes_from_the_best_source_there_is() -> None:
 def test_sankey_links_put_joins_left_and_leaves_right() -> None:
     import pandas as pd
 
-    frame = pd.DataFrame({"from_tier_code": ["none", "star1", "family"], "to_tier_code": ["star1", "star3", "none"],
-                          "members": [3, 2, 1]})
+    frame = pd.DataFrame(
+        {
+            "from_tier_code": ["none", "star1", "family"],
+            "to_tier_code": ["star1", "star3", "none"],
+            "members": [3, 2, 1],
+        }
+    )
     sankey = queries.sankey_links(frame)
     assert sankey.labels == ["入会 join", "家人 family", "一星 star1", "退出 leave", "一星 star1", "三星 star3"]
     assert list(zip(sankey.sources, sankey.targets, sankey.values, strict=True)) == [
-        (1, 3, 1.0), (0, 4, 3.0), (2, 5, 2.0)]
+        (1, 3, 1.0),
+        (0, 4, 3.0),
+        (2, 5, 2.0),
+    ]
     assert sankey.link_colors == [queries.MIGRATION_KIND_COLORS[kind] for kind in ("leave", "join", "upgrade")]
     assert queries.migration_kind("star5", "star4") == "downgrade"
     assert queries.tier_label("star3") == "三星 star3"
@@ -343,16 +353,25 @@ def test_pages_react_to_their_controls(tiny_warehouse: Path, monkeypatch) -> Non
 def test_tables_are_shown_as_people_read_them() -> None:
     import pandas as pd
 
-    frame = pd.DataFrame({"day": [pd.Timestamp("2026-11-24"), pd.NaT], "cost": [1234.5, None],
-                          "year": [2022, 2023], "note": ["x", None]})
+    frame = pd.DataFrame(
+        {"day": [pd.Timestamp("2026-11-24"), pd.NaT], "cost": [1234.5, None], "year": [2022, 2023], "note": ["x", None]}
+    )
     shown = queries.display_frame(frame, money=("cost",), dates=("day",), integers=("year",))
     assert shown.values.tolist() == [["2026-11-24", "1,234.50", "2022", "x"], ["", "", "2023", ""]]
     labels = {"coverage_term_ended": "保险期间届满 coverage term ended"}
     assert queries.label_reasons("coverage_term_ended; lapse", labels) == "保险期间届满 coverage term ended; lapse"
     assert sorted(["70+", "30-39", "0-29", "—"], key=queries.band_sort_key) == ["0-29", "30-39", "70+", "—"]
-    matrix = queries.tier_matrix(pd.DataFrame({"from_tier_code": ["star5", "none", "family"],
-                                               "to_tier_code": ["star4", "star1", "none"], "members": [1, 2, 3]}),
-                                 "from_tier_code", "to_tier_code")
+    matrix = queries.tier_matrix(
+        pd.DataFrame(
+            {
+                "from_tier_code": ["star5", "none", "family"],
+                "to_tier_code": ["star4", "star1", "none"],
+                "members": [1, 2, 3],
+            }
+        ),
+        "from_tier_code",
+        "to_tier_code",
+    )
     assert list(matrix.index) == ["入会 join", "家人 family", "五星 star5"]
     assert list(matrix.columns) == ["一星 star1", "四星 star4", "退出 leave"]
 
@@ -386,6 +405,7 @@ def test_every_page_copes_with_nothing_published(page: str, tmp_path: Path, monk
 
 # --- a real browser -------------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="session")
 def chromium() -> Path:
     """Headless Chromium from Debian (scripts/install_chromium.sh installs it when missing; CI is root)."""
@@ -406,9 +426,19 @@ def dashboard_server(tiny_warehouse: Path, tmp_path: Path) -> Iterator[str]:
     port = _free_port()
     log = (tmp_path / "streamlit.log").open("w")
     server = subprocess.Popen(
-        [str(Path(sys.executable).with_name("vipwh")), "dashboard", "--warehouse", str(tiny_warehouse),
-         "--port", str(port)],
-        stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path, start_new_session=True)
+        [
+            str(Path(sys.executable).with_name("vipwh")),
+            "dashboard",
+            "--warehouse",
+            str(tiny_warehouse),
+            "--port",
+            str(port),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=tmp_path,
+        start_new_session=True,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -441,17 +471,29 @@ def _browser(chromium: Path, profile: Path):
 
     options = webdriver.ChromeOptions()
     options.binary_location = str(chromium)
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage", "--window-size=1400,1000", f"--user-data-dir={profile}"):
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--window-size=1400,1000",
+        f"--user-data-dir={profile}",
+    ):
         options.add_argument(flag)
     return webdriver.Chrome(options=options, service=Service(str(chromium.with_name("chromedriver"))))
 
 
 # Streamlit's error boxes: an exception (st.exception or an uncaught one) and st.error.
 ERROR_SELECTORS = '[data-testid="stException"], [data-testid="stAlertContentError"]'
-SCRIPT_STATE = "const app = document.querySelector('[data-testid=stApp]'); " \
-               "return app ? app.getAttribute('data-test-script-state') : null;"
+SCRIPT_STATE = (
+    "const app = document.querySelector('[data-testid=stApp]'); "
+    "return app ? app.getAttribute('data-test-script-state') : null;"
+)
 
 
 def test_every_page_renders_in_chromium_without_errors(chromium: Path, dashboard_server: str, tmp_path: Path) -> None:
@@ -464,8 +506,11 @@ def test_every_page_renders_in_chromium_without_errors(chromium: Path, dashboard
             browser.get(f"{dashboard_server}/{page if number else ''}")  # the default page lives at /
             # Streamlit renders client-side: wait until the script has run and its output is in the DOM
             WebDriverWait(browser, 60, poll_frequency=0.25).until(
-                lambda driver, title=title: driver.execute_script(SCRIPT_STATE) == "notRunning"
-                and title in driver.find_element(By.TAG_NAME, "body").text)
+                lambda driver, title=title: (
+                    driver.execute_script(SCRIPT_STATE) == "notRunning"
+                    and title in driver.find_element(By.TAG_NAME, "body").text
+                )
+            )
             browser.save_screenshot(str(tmp_path / f"{page}.png"))
             errors = [element.text for element in browser.find_elements(By.CSS_SELECTOR, ERROR_SELECTORS)]
             assert not errors, f"{page}: error box(es) {errors}"

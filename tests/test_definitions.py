@@ -27,11 +27,23 @@ def test_definitions_load_with_every_raw_asset():
 
 def test_vipwh_build_twice_changes_nothing(tmp_path: Path, capsys):
     landing, warehouse = tmp_path / "landing", tmp_path / "wh.duckdb"
-    write_batch(landing, "2026-01-05", {
-        "customers.csv": [dict(holder_id="H1", gender="M", birth_date="1970-01-01", province="上海市", city="上海市",
-                               id_number="310101197001010015"),
-                          dict(holder_id="", gender="M")],
-    })
+    write_batch(
+        landing,
+        "2026-01-05",
+        {
+            "customers.csv": [
+                dict(
+                    holder_id="H1",
+                    gender="M",
+                    birth_date="1970-01-01",
+                    province="上海市",
+                    city="上海市",
+                    id_number="310101197001010015",
+                ),
+                dict(holder_id="", gender="M"),
+            ],
+        },
+    )
     assert main(["build", "--landing", str(landing), "--warehouse", str(warehouse), "--quiet"]) == 0
     out = capsys.readouterr().out
     assert "batches loaded now: 1" in out and "customers.csv" in out
@@ -65,5 +77,6 @@ def test_sensor_requests_a_build_once_per_new_complete_batch(tmp_path: Path):
     context = dg.build_sensor_context(resources=resources)
     request = new_batch_sensor(context)
     assert isinstance(request, dg.RunRequest) and request.run_key.startswith("2026-01-05:")
-    assert isinstance(new_batch_sensor(dg.build_sensor_context(cursor=context.cursor, resources=resources)),
-                      dg.SkipReason)
+    assert isinstance(
+        new_batch_sensor(dg.build_sensor_context(cursor=context.cursor, resources=resources)), dg.SkipReason
+    )

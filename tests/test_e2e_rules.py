@@ -39,27 +39,72 @@ AS_OF = date(2026, 11, 23)
 
 
 def _customer(holder_id: str) -> dict:
-    return dict(holder_id=holder_id, gender="M", birth_date="1975-06-01", province="江苏省", city="南京市",
-                id_number=f"32010119750601{holder_id[-1]}01X")
+    return dict(
+        holder_id=holder_id,
+        gender="M",
+        birth_date="1975-06-01",
+        province="江苏省",
+        city="南京市",
+        id_number=f"32010119750601{holder_id[-1]}01X",
+    )
 
 
-def _policy(policy_no, holder_id, category, mode, years, premium, effective, free_look_end, status="in_force",
-            status_date=None, term_months=""):
-    return dict(policy_no=policy_no, coverage_no=0, holder_id=holder_id, insured_id=holder_id,
-                product_code=category[:4].upper(), product_category=category, is_group=0,
-                coverage_term_months=term_months, payment_mode=mode, payment_years=years,
-                modal_premium=premium, effective_date=effective, free_look_end_date=free_look_end,
-                status=status, status_date=status_date or effective)
+def _policy(
+    policy_no,
+    holder_id,
+    category,
+    mode,
+    years,
+    premium,
+    effective,
+    free_look_end,
+    status="in_force",
+    status_date=None,
+    term_months="",
+):
+    return dict(
+        policy_no=policy_no,
+        coverage_no=0,
+        holder_id=holder_id,
+        insured_id=holder_id,
+        product_code=category[:4].upper(),
+        product_category=category,
+        is_group=0,
+        coverage_term_months=term_months,
+        payment_mode=mode,
+        payment_years=years,
+        modal_premium=premium,
+        effective_date=effective,
+        free_look_end_date=free_look_end,
+        status=status,
+        status_date=status_date or effective,
+    )
 
 
 def _new_business(txn_id, policy_no, premium, effective):
-    return dict(txn_id=txn_id, policy_no=policy_no, coverage_no=0, txn_type="new_business",
-                effective_date=effective, modal_premium_after=premium, recorded_at=f"{effective} 10:00:00")
+    return dict(
+        txn_id=txn_id,
+        policy_no=policy_no,
+        coverage_no=0,
+        txn_type="new_business",
+        effective_date=effective,
+        modal_premium_after=premium,
+        recorded_at=f"{effective} 10:00:00",
+    )
 
 
 def _ride(usage_id, service_date):
-    return dict(usage_id=usage_id, holder_id="H4", beneficiary_relation="self", service_code="limousine",
-                service_date=service_date, quantity="1", status="completed", vendor="礼宾车", cost_amount="300.00")
+    return dict(
+        usage_id=usage_id,
+        holder_id="H4",
+        beneficiary_relation="self",
+        service_code="limousine",
+        service_date=service_date,
+        quantity="1",
+        status="completed",
+        vendor="礼宾车",
+        cost_amount="300.00",
+    )
 
 
 POLICIES = [
@@ -80,22 +125,46 @@ def book(tmp_path_factory) -> Path:
     landing = tmp_path_factory.mktemp("e2e") / "landing"
     holders = [f"H{i}" for i in range(1, 8)]
     surrendered_p4b = {**POLICIES[5], "status": "surrendered", "status_date": "2026-07-01"}
-    write_batch(landing, "2026-11-20", {
-        "customers.csv": [_customer(h) for h in holders],
-        "policies.csv": [*POLICIES[:5], surrendered_p4b, *POLICIES[6:]],
-        "policy_transactions.csv": [
-            *[_new_business(f"T{p['policy_no']}", p["policy_no"], p["modal_premium"], p["effective_date"])
-              for p in POLICIES],
-            dict(txn_id="TS4B", policy_no="P4B", coverage_no="", txn_type="surrender", effective_date="2026-07-01",
-                 recorded_at="2026-07-01 11:00:00"),
-        ],
-        "service_usage.csv": [_ride("U1", "2026-03-01"), _ride("U2", "2026-05-01"), _ride("U3", "2026-08-01")],
-    })
-    write_batch(landing, "2026-11-23", {
-        "policies.csv": [{**POLICIES[6], "status": "surrendered", "status_date": "2026-06-01"}],
-        "policy_transactions.csv": [dict(txn_id="TS5", policy_no="P5", coverage_no=0, txn_type="surrender",
-                                         effective_date="2026-06-01", recorded_at="2026-11-22 16:30:00")],
-    })
+    write_batch(
+        landing,
+        "2026-11-20",
+        {
+            "customers.csv": [_customer(h) for h in holders],
+            "policies.csv": [*POLICIES[:5], surrendered_p4b, *POLICIES[6:]],
+            "policy_transactions.csv": [
+                *[
+                    _new_business(f"T{p['policy_no']}", p["policy_no"], p["modal_premium"], p["effective_date"])
+                    for p in POLICIES
+                ],
+                dict(
+                    txn_id="TS4B",
+                    policy_no="P4B",
+                    coverage_no="",
+                    txn_type="surrender",
+                    effective_date="2026-07-01",
+                    recorded_at="2026-07-01 11:00:00",
+                ),
+            ],
+            "service_usage.csv": [_ride("U1", "2026-03-01"), _ride("U2", "2026-05-01"), _ride("U3", "2026-08-01")],
+        },
+    )
+    write_batch(
+        landing,
+        "2026-11-23",
+        {
+            "policies.csv": [{**POLICIES[6], "status": "surrendered", "status_date": "2026-06-01"}],
+            "policy_transactions.csv": [
+                dict(
+                    txn_id="TS5",
+                    policy_no="P5",
+                    coverage_no=0,
+                    txn_type="surrender",
+                    effective_date="2026-06-01",
+                    recorded_at="2026-11-22 16:30:00",
+                )
+            ],
+        },
+    )
     return landing
 
 
@@ -120,9 +189,13 @@ def built_duckdb(book: Path) -> Path:
 
 
 def _tiers(warehouse: Path, holder_id: str) -> list[tuple]:
-    return query(warehouse, """
+    return query(
+        warehouse,
+        """
         select valid_from, valid_to, tier_code, tier_rank, rated_premium, previous_tier_code, change_type
-        from marts.fct_member_tier_history where holder_id = ? order by valid_from""", [holder_id])
+        from marts.fct_member_tier_history where holder_id = ? order by valid_from""",
+        [holder_id],
+    )
 
 
 def test_examples_1_and_2_join_family_then_star1(built: Path):
@@ -130,21 +203,34 @@ def test_examples_1_and_2_join_family_then_star1(built: Path):
         (date(2024, 3, 16), date(2024, 6, 16), "family", 0, Decimal("20000"), None, "join"),
         (date(2024, 6, 16), None, "star1", 1, Decimal("38000"), "family", "upgrade"),
     ]
-    slices = query(built, """select policy_no, slice_kind, base_amount, coefficient, rated_amount, counts_from,
+    slices = query(
+        built,
+        """select policy_no, slice_kind, base_amount, coefficient, rated_amount, counts_from,
                                     counts_until, excluded_reason
-                             from marts.fct_policy_rating where holder_id = 'H1' order by policy_no""")
+                             from marts.fct_policy_rating where holder_id = 'H1' order by policy_no""",
+    )
     assert slices == [
         ("P1", "regular", Decimal("20000"), Decimal("1"), Decimal("20000"), date(2024, 3, 16), date(2044, 3, 1), None),
-        ("P2", "regular", Decimal("36000"), Decimal("0.5"), Decimal("18000"), date(2024, 6, 16), date(2029, 6, 1),
-         None),
+        (
+            "P2",
+            "regular",
+            Decimal("36000"),
+            Decimal("0.5"),
+            Decimal("18000"),
+            date(2024, 6, 16),
+            date(2029, 6, 1),
+            None,
+        ),
     ]
 
 
 def test_example_3_universal_single_premium(built: Path):
     assert _tiers(built, "H2") == [(date(2025, 1, 25), None, "family", 0, Decimal("20000"), None, "join")]
-    assert query(built, """select slice_kind, coefficient, rated_amount, counts_from, counts_until
-                           from marts.fct_policy_rating where policy_no = 'P3'""") == [
-        ("single", Decimal("0.02"), Decimal("20000"), date(2025, 1, 25), date(2027, 1, 25))]
+    assert query(
+        built,
+        """select slice_kind, coefficient, rated_amount, counts_from, counts_until
+                           from marts.fct_policy_rating where policy_no = 'P3'""",
+    ) == [("single", Decimal("0.02"), Decimal("20000"), date(2025, 1, 25), date(2027, 1, 25))]
 
 
 def test_example_4_single_premium_window_ends(built: Path):
@@ -152,8 +238,11 @@ def test_example_4_single_premium_window_ends(built: Path):
         (date(2023, 1, 16), date(2025, 1, 16), "star5", 5, Decimal("500000"), None, "join"),
         (date(2025, 1, 16), None, "family", 0, Decimal("0"), "star5", "downgrade"),
     ]
-    reason = query(built, "select change_reason from marts.fct_member_tier_history "
-                          "where holder_id = 'H3' and valid_from = date '2025-01-16'")[0][0]
+    reason = query(
+        built,
+        "select change_reason from marts.fct_member_tier_history "
+        "where holder_id = 'H3' and valid_from = date '2025-01-16'",
+    )[0][0]
     assert reason == "single_premium_window_ended"
 
 
@@ -163,11 +252,17 @@ def test_example_5_surrender_downgrade_and_quota(built: Path):
         (date(2020, 2, 16), date(2026, 7, 1), "star5", 5, Decimal("600000"), "star3", "upgrade"),
         (date(2026, 7, 1), None, "star3", 3, Decimal("200000"), "star5", "downgrade"),
     ]
-    assert query(built, "select change_reason from marts.fct_member_tier_history "
-                        "where holder_id = 'H4' and valid_from = date '2026-07-01'") == [("surrender",)]
-    uses = query(built, """select usage_id, tier_code_at_service, is_entitled_tier, is_within_quota, is_compliant,
+    assert query(
+        built,
+        "select change_reason from marts.fct_member_tier_history "
+        "where holder_id = 'H4' and valid_from = date '2026-07-01'",
+    ) == [("surrender",)]
+    uses = query(
+        built,
+        """select usage_id, tier_code_at_service, is_entitled_tier, is_within_quota, is_compliant,
                                   consumed_quantity
-                           from marts.fct_benefit_usage where holder_id = 'H4' order by usage_id""")
+                           from marts.fct_benefit_usage where holder_id = 'H4' order by usage_id""",
+    )
     assert uses == [
         ("U1", "star5", True, True, True, Decimal("1")),
         ("U2", "star5", True, True, True, Decimal("1")),
@@ -178,22 +273,33 @@ def test_example_5_surrender_downgrade_and_quota(built: Path):
 def test_back_dated_surrender_in_a_later_batch_ends_membership(built: Path):
     assert _tiers(built, "H5") == [(date(2024, 1, 16), date(2026, 6, 1), "star2", 2, Decimal("50000"), None, "join")]
     assert query(built, "select tier_code, rated_premium from marts.dim_member where holder_id = 'H5'") in (
-        [(None, None)], [(None, Decimal("0"))])
-    assert query(built, """select from_tier_code, to_tier_code, members from marts.mart_tier_migration
-                           where month = date '2026-06-01' and from_tier_code = 'star2'""") == [("star2", "none", 1)]
+        [(None, None)],
+        [(None, Decimal("0"))],
+    )
+    assert query(
+        built,
+        """select from_tier_code, to_tier_code, members from marts.mart_tier_migration
+                           where month = date '2026-06-01' and from_tier_code = 'star2'""",
+    ) == [("star2", "none", 1)]
 
 
 def test_back_dated_surrender_counts_from_its_recording_in_the_history_as_recorded(built: Path):
     # TS5 is effective 2026-06-01 but recorded 2026-11-22: as recorded at the time, H5 was star2 until
     # 2026-11-22. No other holder has a late record, so their history as recorded is the effective one.
-    assert query(built, """select valid_from, valid_to, tier_code from intermediate.int_member_tier_history_as_recorded
-                           where holder_id = 'H5'""") == [(date(2024, 1, 16), date(2026, 11, 22), "star2")]
-    assert query(built, """select count(*) from (
+    assert query(
+        built,
+        """select valid_from, valid_to, tier_code from intermediate.int_member_tier_history_as_recorded
+                           where holder_id = 'H5'""",
+    ) == [(date(2024, 1, 16), date(2026, 11, 22), "star2")]
+    assert query(
+        built,
+        """select count(*) from (
                                select holder_id, valid_from, valid_to, tier_code, rated_premium
                                from intermediate.int_member_tier_history_as_recorded where holder_id <> 'H5'
                                except
                                select holder_id, valid_from, valid_to, tier_code, rated_premium
-                               from marts.fct_member_tier_history)""") == [(0,)]
+                               from marts.fct_member_tier_history)""",
+    ) == [(0,)]
 
 
 def test_threshold_sides(built: Path):
@@ -203,18 +309,32 @@ def test_threshold_sides(built: Path):
 
 def test_dim_member_as_of_the_latest_extract(built: Path):
     members = dict(query(built, "select holder_id, tier_code from marts.dim_member"))
-    assert members == {"H1": "star1", "H2": "family", "H3": "family", "H4": "star3", "H5": None,
-                       "H6": "family", "H7": "star1"}
+    assert members == {
+        "H1": "star1",
+        "H2": "family",
+        "H3": "family",
+        "H4": "star3",
+        "H5": None,
+        "H6": "family",
+        "H7": "star1",
+    }
     assert query(built, "select max(snapshot_date) from marts.mart_tier_distribution_monthly") == [(AS_OF,)]
 
 
 def test_month_end_distribution_and_metricflow(built: Path):
     # June 2024 month end: H1 star1 (38 000), H5 star2 (50 000), H6 family (29 999.99), H7 star1 (30 000),
     # H3 star5 (500 000), H4 star5 (600 000).
-    rows = query(built, """select tier_code, members, rated_premium from marts.mart_tier_distribution_monthly
-                           where month = date '2024-06-01' order by tier_rank""")
-    assert rows == [("family", 1, Decimal("29999.99")), ("star1", 2, Decimal("68000")),
-                    ("star2", 1, Decimal("50000")), ("star5", 2, Decimal("1100000"))]
+    rows = query(
+        built,
+        """select tier_code, members, rated_premium from marts.mart_tier_distribution_monthly
+                           where month = date '2024-06-01' order by tier_rank""",
+    )
+    assert rows == [
+        ("family", 1, Decimal("29999.99")),
+        ("star1", 2, Decimal("68000")),
+        ("star2", 1, Decimal("50000")),
+        ("star5", 2, Decimal("1100000")),
+    ]
 
 
 def test_every_query_of_the_analyst_guide_runs_on_the_snapshot(built_duckdb: Path):
@@ -223,8 +343,12 @@ def test_every_query_of_the_analyst_guide_runs_on_the_snapshot(built_duckdb: Pat
     from dagster_project.lib.publish import connect_snapshot
 
     guide = (Path(__file__).resolve().parent.parent / "docs" / "analyst_guide.md").read_text(encoding="utf-8")
-    statements = [stmt.strip() for block in re.findall(r"```sql\n(.*?)```", guide, re.S)
-                  for stmt in block.split(";") if stmt.strip()]
+    statements = [
+        stmt.strip()
+        for block in re.findall(r"```sql\n(.*?)```", guide, re.S)
+        for stmt in block.split(";")
+        if stmt.strip()
+    ]
     assert len(statements) >= 10
     with connect_snapshot(built_duckdb) as con:
         for statement in statements:
@@ -245,8 +369,12 @@ def test_metricflow_query_answers_members_by_tier(built_duckdb: Path, tmp_path: 
 
     from tests.conftest import REPO_ROOT
 
-    env = {**os.environ, "VIPWH_WAREHOUSE": str(built_duckdb), "VIPWH_DBT_TARGET": "duckdb",
-           "DBT_PROFILES_DIR": str(REPO_ROOT / "dbt_project")}
+    env = {
+        **os.environ,
+        "VIPWH_WAREHOUSE": str(built_duckdb),
+        "VIPWH_DBT_TARGET": "duckdb",
+        "DBT_PROFILES_DIR": str(REPO_ROOT / "dbt_project"),
+    }
     # MetricFlow reads target/semantic_manifest.json of the project, whose relation names carry the
     # warehouse's catalog: parse a copy of the project against this warehouse
     project = tmp_path / "dbt_project"
@@ -255,17 +383,38 @@ def test_metricflow_query_answers_members_by_tier(built_duckdb: Path, tmp_path: 
     assert parsed.returncode == 0, parsed.stdout + parsed.stderr
     out = tmp_path / "members.csv"
     result = subprocess.run(
-        [_tool("mf"), "query", "--metrics", "members,rated_premium",
-         "--group-by", "metric_time__month,tier_month__tier_code",
-         "--start-time", "2024-06-01", "--end-time", "2024-06-30", "--csv", str(out)],
-        cwd=project, env=env, capture_output=True, text=True)
+        [
+            _tool("mf"),
+            "query",
+            "--metrics",
+            "members,rated_premium",
+            "--group-by",
+            "metric_time__month,tier_month__tier_code",
+            "--start-time",
+            "2024-06-01",
+            "--end-time",
+            "2024-06-30",
+            "--csv",
+            str(out),
+        ],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     with out.open() as fh:
-        rows = {(row["tier_month__tier_code"]): (int(float(row["members"])), Decimal(row["rated_premium"]))
-                for row in csv.DictReader(fh)}
+        rows = {
+            (row["tier_month__tier_code"]): (int(float(row["members"])), Decimal(row["rated_premium"]))
+            for row in csv.DictReader(fh)
+        }
     # month end of June 2024, worked out by hand in the module docstring's book
-    assert rows == {"family": (1, Decimal("29999.99")), "star1": (2, Decimal("68000")),
-                    "star2": (1, Decimal("50000")), "star5": (2, Decimal("1100000"))}
+    assert rows == {
+        "family": (1, Decimal("29999.99")),
+        "star1": (2, Decimal("68000")),
+        "star2": (1, Decimal("50000")),
+        "star5": (2, Decimal("1100000")),
+    }
 
 
 def test_dbt_docs_generate(built_duckdb: Path, tmp_path: Path):

@@ -24,6 +24,7 @@ TIMESTAMP = "%Y-%m-%d %H:%M:%S"
 
 # --- reading a landing back -------------------------------------------------------------------------------
 
+
 def _files(out: Path) -> dict[str, bytes]:
     return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
 
@@ -83,8 +84,7 @@ def _problems(frame: pl.DataFrame, extract: contract.ExtractFile) -> pl.Series:
 
 def _clean(frames: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
     """Rows that keep the contract's row rules (references not checked)."""
-    return {name: frame.filter(_problems(frame, contract.FILES_BY_NAME[name]) == "")
-            for name, frame in frames.items()}
+    return {name: frame.filter(_problems(frame, contract.FILES_BY_NAME[name]) == "") for name, frame in frames.items()}
 
 
 def _dangling(frames: dict[str, pl.DataFrame]) -> dict[str, int]:
@@ -92,15 +92,20 @@ def _dangling(frames: dict[str, pl.DataFrame]) -> dict[str, int]:
     holders = frames["customers.csv"]["holder_id"]
     policies = frames["policies.csv"]["policy_no"]
     refs = {
-        "policies.csv": ("holder_id", holders), "relatives.csv": ("holder_id", holders),
-        "service_activations.csv": ("holder_id", holders), "service_usage.csv": ("holder_id", holders),
+        "policies.csv": ("holder_id", holders),
+        "relatives.csv": ("holder_id", holders),
+        "service_activations.csv": ("holder_id", holders),
+        "service_usage.csv": ("holder_id", holders),
         "policy_transactions.csv": ("policy_no", policies),
     }
-    return {name: frames[name].filter(~pl.col(column).is_in(target.implode())).height
-            for name, (column, target) in refs.items()}
+    return {
+        name: frames[name].filter(~pl.col(column).is_in(target.implode())).height
+        for name, (column, target) in refs.items()
+    }
 
 
 # --- books (generated once per module) ---------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def clean_book(tmp_path_factory) -> tuple[Path, dict]:
@@ -120,6 +125,7 @@ def clean_frames(clean_book) -> dict[str, pl.DataFrame]:
 
 
 # --- the files and manifests ------------------------------------------------------------------------------
+
 
 def test_batches_are_one_a_day_ending_on_end(clean_book):
     out, summary = clean_book
@@ -148,8 +154,10 @@ def test_manifest_rows_and_sha256_match_the_files(dirty_book):
             assert hashlib.sha256(data).hexdigest() == entry["sha256"]
             records = list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
             assert len(records) - 1 == entry["rows"] > 0
-            assert summary["batches"][[b["extract_date"] for b in summary["batches"]].index(folder.name)][
-                "files"][name] == entry["rows"]
+            assert (
+                summary["batches"][[b["extract_date"] for b in summary["batches"]].index(folder.name)]["files"][name]
+                == entry["rows"]
+            )
 
 
 def test_every_file_has_the_contract_header(dirty_book):
@@ -208,6 +216,7 @@ def test_gb18030_round_trips_the_same_text(tmp_path):
 
 # --- dirty rows -------------------------------------------------------------------------------------------
 
+
 def test_a_clean_book_keeps_every_rule(clean_frames):
     for name, frame in clean_frames.items():
         problems = _problems(frame, contract.FILES_BY_NAME[name])
@@ -233,11 +242,13 @@ def test_dirty_rows_at_the_configured_rate_of_every_kind(dirty_book):
     assert kinds == {"missing", "unknown_code", "bad_date", "bad_number", "negative"}
     assert all(n > 0 for n in dangling.values())
     batches_with_dirt = frames["service_usage.csv"].filter(
-        _problems(frames["service_usage.csv"], contract.FILES_BY_NAME["service_usage.csv"]) != "")["_batch"]
+        _problems(frames["service_usage.csv"], contract.FILES_BY_NAME["service_usage.csv"]) != ""
+    )["_batch"]
     assert batches_with_dirt.n_unique() > 1  # spread across batches
 
 
 # --- the book ---------------------------------------------------------------------------------------------
+
 
 def test_rows_refer_to_what_earlier_or_the_same_batch_sent(clean_frames):
     f = clean_frames
@@ -265,17 +276,22 @@ def _latest(frame: pl.DataFrame, key: list[str]) -> pl.DataFrame:
     return frame.sort("_batch", "_line").group_by(key, maintain_order=True).last()
 
 
-STATUS_AFTER = {"free_look_cancel": "free_look_cancelled", "surrender": "surrendered", "lapse": "lapsed",
-                "reinstate": "in_force", "reduced_paid_up": "reduced_paid_up",
-                "premium_waiver": "premium_waived", "terminate": "terminated"}
+STATUS_AFTER = {
+    "free_look_cancel": "free_look_cancelled",
+    "surrender": "surrendered",
+    "lapse": "lapsed",
+    "reinstate": "in_force",
+    "reduced_paid_up": "reduced_paid_up",
+    "premium_waiver": "premium_waived",
+    "terminate": "terminated",
+}
 FINAL = {"free_look_cancelled", "surrendered", "terminated"}
 
 
 def test_policy_status_agrees_with_the_transaction_log(clean_frames):
     policies = _latest(clean_frames["policies.csv"], ["policy_no", "coverage_no"])
     txns = _latest(clean_frames["policy_transactions.csv"], ["txn_id"])
-    events = txns.filter(pl.col("txn_type").is_in(list(STATUS_AFTER))).sort(
-        "effective_date", "recorded_at", "txn_id")
+    events = txns.filter(pl.col("txn_type").is_in(list(STATUS_AFTER))).sort("effective_date", "recorded_at", "txn_id")
     by_policy: dict[str, list[tuple]] = {}
     for row in events.iter_rows(named=True):
         by_policy.setdefault(row["policy_no"], []).append(row)
@@ -306,7 +322,8 @@ def test_every_coverage_has_its_new_business_on_its_effective_date(clean_frames)
 def test_delta_batches_carry_late_back_dated_events(clean_frames):
     txns = clean_frames["policy_transactions.csv"].with_columns(
         pl.col("recorded_at").str.to_datetime(TIMESTAMP).dt.date().alias("recorded"),
-        pl.col("effective_date").str.to_date().alias("effective"))
+        pl.col("effective_date").str.to_date().alias("effective"),
+    )
     deltas = txns.filter(pl.col("_batch") > 0)
     late = deltas.filter(pl.col("recorded") > pl.col("effective"))
     assert late.height > 0
@@ -323,14 +340,17 @@ def test_the_book_looks_like_a_chinese_life_insurer(clean_frames):
     share = dict(zip(share["payment_mode"], share["proportion"], strict=True))
     assert share["annual"] > 0.5 and 0.05 < share["monthly"] < 0.35 and 0.03 < share["single"] < 0.25
     assert set(policies["payment_years"].drop_nulls().cast(int)) <= {1, 3, 5, 10, 15, 20}
-    assert policies.filter(pl.col("payment_mode") == "single")["payment_years"].null_count() == policies.filter(
-        pl.col("payment_mode") == "single").height
+    assert (
+        policies.filter(pl.col("payment_mode") == "single")["payment_years"].null_count()
+        == policies.filter(pl.col("payment_mode") == "single").height
+    )
     assert policies.filter(pl.col("coverage_term_months") == "12").height > 0
     assert policies.filter(pl.col("coverage_term_months").cast(int, strict=False) < 12).height > 0
     assert 0.005 < (policies["is_group"] == "1").mean() < 0.1
     assert policies.filter(pl.col("coverage_no") != "0").height > 0.1 * policies.height
     fl = policies.filter(pl.col("free_look_end_date").is_not_null()).with_columns(
-        (pl.col("free_look_end_date").str.to_date() - pl.col("effective_date").str.to_date()).alias("d"))
+        (pl.col("free_look_end_date").str.to_date() - pl.col("effective_date").str.to_date()).alias("d")
+    )
     assert (fl["d"] == timedelta(days=15)).mean() > 0.9
     ended = (policies["status"].is_in(["lapsed", "surrendered", "free_look_cancelled"])).mean()
     assert 0.02 < ended < 0.15
@@ -360,28 +380,52 @@ def _rated_tiers(frames: dict[str, pl.DataFrame], on: date) -> pl.Series:
     installments = {"annual": 1, "semi_annual": 2, "quarterly": 4, "monthly": 12, "single": 1}
     one_year = pl.col("coverage_term_months") == 12
     single = pl.col("payment_mode") == "single"
-    single_coef = (pl.when(pl.col("product_category").is_in(["endowment", "participating"])).then(0.03)
-                   .when(pl.col("product_category") == "universal").then(0.02).otherwise(0.1))
+    single_coef = (
+        pl.when(pl.col("product_category").is_in(["endowment", "participating"]))
+        .then(0.03)
+        .when(pl.col("product_category") == "universal")
+        .then(0.02)
+        .otherwise(0.1)
+    )
     annualised = pl.col("modal_premium") * pl.col("payment_mode").replace_strict(installments)
     p = p.with_columns(
         pl.coalesce(pl.col("free_look_end_date").dt.offset_by("1d"), pl.col("effective_date")).alias("start"),
-        pl.when(pl.col("coverage_term_months").is_null()).then(pl.lit(date(9999, 1, 1)))
+        pl.when(pl.col("coverage_term_months").is_null())
+        .then(pl.lit(date(9999, 1, 1)))
         .otherwise(pl.col("effective_date").dt.offset_by(pl.format("{}mo", pl.col("coverage_term_months"))))
         .alias("term_end"),
     ).with_columns(
-        pl.when(one_year).then(annualised).when(single).then(pl.col("modal_premium") * single_coef)
-        .otherwise(annualised * pl.min_horizontal(pl.col("payment_years"), 10) / 10).alias("rated"),
-        pl.when(one_year).then(pl.col("effective_date").dt.offset_by("1y"))
-        .when(single).then(pl.col("start").dt.offset_by("2y"))
-        .otherwise(pl.col("effective_date").dt.offset_by(pl.format("{}y", pl.col("payment_years")))).alias("until"),
+        pl.when(one_year)
+        .then(annualised)
+        .when(single)
+        .then(pl.col("modal_premium") * single_coef)
+        .otherwise(annualised * pl.min_horizontal(pl.col("payment_years"), 10) / 10)
+        .alias("rated"),
+        pl.when(one_year)
+        .then(pl.col("effective_date").dt.offset_by("1y"))
+        .when(single)
+        .then(pl.col("start").dt.offset_by("2y"))
+        .otherwise(pl.col("effective_date").dt.offset_by(pl.format("{}y", pl.col("payment_years"))))
+        .alias("until"),
     )
-    live = (pl.col("is_group") == "0") & (pl.col("coverage_term_months").is_null() | (
-        pl.col("coverage_term_months") >= 12)) & (pl.col("start") <= on) & (pl.col("term_end") > on)
-    holders = p.group_by("holder_id").agg(
-        (live & pl.col("status").is_in(["in_force", "reduced_paid_up", "premium_waived"])).any().alias("member"),
-        pl.when(live & (pl.col("status") == "in_force") & (pl.col("until") > on)).then(pl.col("rated"))
-        .otherwise(0.0).sum().alias("rated"),
-    ).filter("member")
+    live = (
+        (pl.col("is_group") == "0")
+        & (pl.col("coverage_term_months").is_null() | (pl.col("coverage_term_months") >= 12))
+        & (pl.col("start") <= on)
+        & (pl.col("term_end") > on)
+    )
+    holders = (
+        p.group_by("holder_id")
+        .agg(
+            (live & pl.col("status").is_in(["in_force", "reduced_paid_up", "premium_waived"])).any().alias("member"),
+            pl.when(live & (pl.col("status") == "in_force") & (pl.col("until") > on))
+            .then(pl.col("rated"))
+            .otherwise(0.0)
+            .sum()
+            .alias("rated"),
+        )
+        .filter("member")
+    )
     thresholds = [30_000, 45_000, 150_000, 300_000, 500_000]
     tiers = ["family", "star1", "star2", "star3", "star4", "star5"]
     return holders["rated"].map_elements(lambda r: tiers[sum(r >= t for t in thresholds)], return_dtype=pl.String)

@@ -23,23 +23,72 @@ from vipwh.contract import EXTRACT_FILES
 from vipwh.landing import csv_bytes, write_batch
 
 VALID_ID = "110101199003070011"  # MOD 11-2 check character right
-CUSTOMER = dict(holder_id="H1", gender="F", birth_date="1980-02-29", province="浙江省", city="杭州市",
-                id_number="330106198002290026")
-POLICY = dict(policy_no="P1", coverage_no=0, holder_id="H1", insured_id="H1", product_code="WL01",
-              product_category="whole_life", is_group=0, coverage_term_months="", payment_mode="annual",
-              payment_years=20, modal_premium="20000.00", effective_date="2024-03-01",
-              free_look_end_date="2024-03-15", status="in_force", status_date="2024-03-01")
-NEW_BUSINESS = dict(txn_id="T1", policy_no="P1", coverage_no=0, txn_type="new_business",
-                    effective_date="2024-03-01", modal_premium_after="20000.00", recorded_at="2024-03-01 09:00:00")
+CUSTOMER = dict(
+    holder_id="H1",
+    gender="F",
+    birth_date="1980-02-29",
+    province="浙江省",
+    city="杭州市",
+    id_number="330106198002290026",
+)
+POLICY = dict(
+    policy_no="P1",
+    coverage_no=0,
+    holder_id="H1",
+    insured_id="H1",
+    product_code="WL01",
+    product_category="whole_life",
+    is_group=0,
+    coverage_term_months="",
+    payment_mode="annual",
+    payment_years=20,
+    modal_premium="20000.00",
+    effective_date="2024-03-01",
+    free_look_end_date="2024-03-15",
+    status="in_force",
+    status_date="2024-03-01",
+)
+NEW_BUSINESS = dict(
+    txn_id="T1",
+    policy_no="P1",
+    coverage_no=0,
+    txn_type="new_business",
+    effective_date="2024-03-01",
+    modal_premium_after="20000.00",
+    recorded_at="2024-03-01 09:00:00",
+)
 RELATIVE = dict(relative_id="R1", holder_id="H1", relation="spouse")
 ACTIVATION = dict(holder_id="H1", service_code="limousine", activated_at="2024-04-01")
-USAGE = dict(usage_id="U1", holder_id="H1", beneficiary_id="", beneficiary_relation="self", service_code="limousine",
-             variant="", service_date="2025-01-02", quantity="1", status="completed", vendor="V",
-             cost_amount="100.00", updated_at="2025-01-02 10:00:00")
-GOOD = {"customers.csv": CUSTOMER, "policies.csv": POLICY, "policy_transactions.csv": NEW_BUSINESS,
-        "relatives.csv": RELATIVE, "service_activations.csv": ACTIVATION, "service_usage.csv": USAGE}
-KEY_COLUMN = {"customers.csv": "holder_id", "policies.csv": "policy_no", "policy_transactions.csv": "txn_id",
-              "relatives.csv": "relative_id", "service_activations.csv": "holder_id", "service_usage.csv": "usage_id"}
+USAGE = dict(
+    usage_id="U1",
+    holder_id="H1",
+    beneficiary_id="",
+    beneficiary_relation="self",
+    service_code="limousine",
+    variant="",
+    service_date="2025-01-02",
+    quantity="1",
+    status="completed",
+    vendor="V",
+    cost_amount="100.00",
+    updated_at="2025-01-02 10:00:00",
+)
+GOOD = {
+    "customers.csv": CUSTOMER,
+    "policies.csv": POLICY,
+    "policy_transactions.csv": NEW_BUSINESS,
+    "relatives.csv": RELATIVE,
+    "service_activations.csv": ACTIVATION,
+    "service_usage.csv": USAGE,
+}
+KEY_COLUMN = {
+    "customers.csv": "holder_id",
+    "policies.csv": "policy_no",
+    "policy_transactions.csv": "txn_id",
+    "relatives.csv": "relative_id",
+    "service_activations.csv": "holder_id",
+    "service_usage.csv": "usage_id",
+}
 
 # one out-of-range (or out-of-type) value for each typed column of every file, and the reason, by hand
 OUT_OF_RANGE = {
@@ -51,12 +100,18 @@ OUT_OF_RANGE = {
         ("coverage_no", "2147483648", "out of range coverage_no '2147483648' (INTEGER)"),
         ("product_category", "pets", "unknown product_category 'pets'"),
         ("is_group", "2", "unknown is_group '2'"),
-        ("coverage_term_months", "99999999999999999999", "out of range coverage_term_months "
-                                                         "'99999999999999999999' (INTEGER)"),
+        (
+            "coverage_term_months",
+            "99999999999999999999",
+            "out of range coverage_term_months '99999999999999999999' (INTEGER)",
+        ),
         ("payment_mode", "weekly", "unknown payment_mode 'weekly'"),
         ("payment_years", "-1", "negative payment_years '-1'"),
-        ("modal_premium", "1000000000000000000000000000000.00",
-         "out of range modal_premium '1000000000000000000000000000000.00' (DECIMAL(18,2): |x| < 10^16)"),
+        (
+            "modal_premium",
+            "1000000000000000000000000000000.00",
+            "out of range modal_premium '1000000000000000000000000000000.00' (DECIMAL(18,2): |x| < 10^16)",
+        ),
         ("effective_date", "2024-02-30", "unparsable date effective_date '2024-02-30'"),
         ("free_look_end_date", "10000-01-01", "unparsable date free_look_end_date '10000-01-01'"),
         ("status", "gone", "unknown status 'gone'"),
@@ -83,8 +138,11 @@ OUT_OF_RANGE = {
         ("service_date", "2025-04-31", "unparsable date service_date '2025-04-31'"),
         ("quantity", "1e309", "unparsable number quantity '1e309'"),
         ("status", "lost", "unknown status 'lost'"),
-        ("cost_amount", "99999999999999999.99",
-         "out of range cost_amount '99999999999999999.99' (DECIMAL(18,2): |x| < 10^16)"),
+        (
+            "cost_amount",
+            "99999999999999999.99",
+            "out of range cost_amount '99999999999999999.99' (DECIMAL(18,2): |x| < 10^16)",
+        ),
         ("updated_at", "2025-01-02 25:00:00", "unparsable timestamp updated_at '2025-01-02 25:00:00'"),
     ],
 }
@@ -100,8 +158,11 @@ def _write_undecodable(landing: Path, name: str, data: bytes, rows: int, encodin
     folder = landing / "2026-01-05"
     folder.mkdir(parents=True)
     (folder / name).write_bytes(data)
-    manifest = {"extract_date": "2026-01-05", "encoding": encoding,
-                "files": {name: {"rows": rows, "sha256": hashlib.sha256(data).hexdigest()}}}
+    manifest = {
+        "extract_date": "2026-01-05",
+        "encoding": encoding,
+        "files": {name: {"rows": rows, "sha256": hashlib.sha256(data).hexdigest()}},
+    }
     (folder / "_manifest.json").write_text(json.dumps(manifest))
 
 
@@ -110,6 +171,7 @@ def _reasons(warehouse: Path, file_name: str) -> dict[int, str]:
 
 
 # --- 1. parsing that cannot shift ----------------------------------------------------------------------
+
 
 def test_a_short_customer_line_is_quarantined_not_shifted(workdir: Path):
     data = csv_bytes("customers.csv", [CUSTOMER]) + "H00000023,M,1984-01-25,广州市,449985198401251716\n".encode()
@@ -134,8 +196,10 @@ def test_every_file_short_long_and_out_of_range_lines(workdir: Path, extract):
     short = _line(name, {**good, key: "SHORT"}).rstrip(b"\n")
     data += short[: short.rindex(b",")] + b"\n"  # line 3: one field fewer
     data += _line(name, {**good, key: "LONG"}).rstrip(b"\n") + b",surplus\n"  # line 4: one field more
-    expected = {3: f"line 3 has {len(extract.columns) - 1} fields, header has {len(extract.columns)}",
-                4: f"line 4 has {len(extract.columns) + 1} fields, header has {len(extract.columns)}"}
+    expected = {
+        3: f"line 3 has {len(extract.columns) - 1} fields, header has {len(extract.columns)}",
+        4: f"line 4 has {len(extract.columns) + 1} fields, header has {len(extract.columns)}",
+    }
     for offset, (column, value, reason) in enumerate(OUT_OF_RANGE[name]):
         row = {**good, column: value}
         if column != key:
@@ -149,24 +213,29 @@ def test_every_file_short_long_and_out_of_range_lines(workdir: Path, extract):
     assert [o.status for o in finalized] == ["loaded"]
     assert _reasons(warehouse, name) == expected
     # rows in file = loaded + quarantined = manifest
-    assert query(warehouse, "select rows_in_manifest, rows_in_file, rows_loaded, rows_quarantined "
-                            "from raw.batch_files") == [(rows, rows, 1, rows - 1)]
+    assert query(
+        warehouse, "select rows_in_manifest, rows_in_file, rows_loaded, rows_quarantined from raw.batch_files"
+    ) == [(rows, rows, 1, rows - 1)]
     assert query(warehouse, f"select count(*) from raw.{extract.table}") == [(1,)]
 
 
 def test_huge_premium_is_quarantined_and_the_rest_loads(workdir: Path):
     huge = {**POLICY, "policy_no": "P2", "modal_premium": "1000000000000000000000000000000.00"}
     largest = {**POLICY, "policy_no": "P3", "modal_premium": "9999999999999999.99"}
-    write_batch(workdir / "landing", "2026-01-05",
-                {"customers.csv": [CUSTOMER], "policies.csv": [POLICY, huge, largest]})
+    write_batch(
+        workdir / "landing", "2026-01-05", {"customers.csv": [CUSTOMER], "policies.csv": [POLICY, huge, largest]}
+    )
     write_batch(workdir / "landing", "2026-01-06", {"customers.csv": [{**CUSTOMER, "city": "宁波市"}]})
     warehouse = workdir / "wh.duckdb"
     _, finalized = ingest(workdir / "landing", warehouse)
     assert [(o.extract_date, o.status) for o in finalized] == [("2026-01-05", "loaded"), ("2026-01-06", "loaded")]
     assert query(warehouse, "select policy_no, cast(modal_premium as varchar) from raw.policies order by 1") == [
-        ("P1", "20000.00"), ("P3", "9999999999999999.99")]
+        ("P1", "20000.00"),
+        ("P3", "9999999999999999.99"),
+    ]
     assert list(_reasons(warehouse, "policies.csv").values()) == [
-        "out of range modal_premium '1000000000000000000000000000000.00' (DECIMAL(18,2): |x| < 10^16)"]
+        "out of range modal_premium '1000000000000000000000000000000.00' (DECIMAL(18,2): |x| < 10^16)"
+    ]
 
 
 def test_data_duckdb_refuses_rejects_the_batch_but_a_fault_is_no_rejection(workdir: Path, monkeypatch):
@@ -179,8 +248,10 @@ def test_data_duckdb_refuses_rejects_the_batch_but_a_fault_is_no_rejection(workd
     write_batch(workdir / "landing", "2026-01-05", {"customers.csv": [CUSTOMER]})
     warehouse = workdir / "wh.duckdb"
     _, finalized = ingest(workdir / "landing", warehouse)
-    assert [o.message for o in finalized] == ["batch 2026-01-05 rejected: customers.csv could not be stored "
-                                              "(ConversionException: Conversion Error: cannot cast)"]
+    assert [o.message for o in finalized] == [
+        "batch 2026-01-05 rejected: customers.csv could not be stored "
+        "(ConversionException: Conversion Error: cannot cast)"
+    ]
     assert query(warehouse, "select status from raw.batches") == [("rejected",)]
 
     def disk_full(*args, **kwargs):
@@ -200,13 +271,17 @@ def test_undecodable_bytes_are_located_by_line(workdir: Path):
     warehouse = workdir / "wh.duckdb"
     _, finalized = ingest(workdir / "landing", warehouse)
     assert [o.message for o in finalized] == [
-        "batch 2026-01-05 rejected: customers.csv line 3: bytes ff cannot be decoded as utf-8"]
+        "batch 2026-01-05 rejected: customers.csv line 3: bytes ff cannot be decoded as utf-8"
+    ]
     assert query(warehouse, "select count(*) from raw.customers") == [(0,)]
 
 
 def test_undecodable_gb18030_bytes_are_located_by_line(workdir: Path):
-    data = csv_bytes("customers.csv", [CUSTOMER, {**CUSTOMER, "holder_id": "H2"}, {**CUSTOMER, "holder_id": "H3"}],
-                     encoding="gb18030")
+    data = csv_bytes(
+        "customers.csv",
+        [CUSTOMER, {**CUSTOMER, "holder_id": "H2"}, {**CUSTOMER, "holder_id": "H3"}],
+        encoding="gb18030",
+    )
     data = data.replace(b"H3,", b"H3\x81,")  # a lead byte followed by ',' is no GB18030 character
     _write_undecodable(workdir / "landing", "customers.csv", data, 3, encoding="gb18030")
     _, finalized = ingest(workdir / "landing", workdir / "wh.duckdb")
@@ -227,6 +302,7 @@ def test_extra_columns_are_noted_in_the_ledger(workdir: Path):
 
 # --- 2. batch folders judged by name first -------------------------------------------------------------
 
+
 def test_a_bak_folder_never_overwrites_the_real_batch(workdir: Path):
     landing = workdir / "landing"
     real = write_batch(landing, "2026-11-24", {"customers.csv": [CUSTOMER]})
@@ -237,19 +313,29 @@ def test_a_bak_folder_never_overwrites_the_real_batch(workdir: Path):
     warehouse = workdir / "wh.duckdb"
     registered, finalized = ingest(landing, warehouse)
     assert sorted((o.extract_date, o.status) for o in registered) == [
-        ("2026-11-24", "pending"), ("2026-11-24.bak/", "ignored"), ("2026-11-xx/", "ignored"),
-        ("notes.txt", "ignored")]
+        ("2026-11-24", "pending"),
+        ("2026-11-24.bak/", "ignored"),
+        ("2026-11-xx/", "ignored"),
+        ("notes.txt", "ignored"),
+    ]
     assert [(o.extract_date, o.status) for o in finalized] == [("2026-11-24", "loaded")]
     assert query(warehouse, "select status, folder from raw.batches") == [("loaded", str(real.resolve()))]
 
 
-@pytest.mark.parametrize(("manifest", "reason"), [
-    (b"{not json", "_manifest.json is not valid JSON (Expecting property name enclosed in double quotes at line 1 "
-                   "column 2)"),
-    (b'{"encoding": "utf-8"}', "_manifest.json lacks field(s) extract_date, files"),
-    (b'{"extract_date": "2026-11-25", "files": {}}',
-     "_manifest.json: extract_date 2026-11-25 differs from the folder name 2026-11-24"),
-])
+@pytest.mark.parametrize(
+    ("manifest", "reason"),
+    [
+        (
+            b"{not json",
+            "_manifest.json is not valid JSON (Expecting property name enclosed in double quotes at line 1 column 2)",
+        ),
+        (b'{"encoding": "utf-8"}', "_manifest.json lacks field(s) extract_date, files"),
+        (
+            b'{"extract_date": "2026-11-25", "files": {}}',
+            "_manifest.json: extract_date 2026-11-25 differs from the folder name 2026-11-24",
+        ),
+    ],
+)
 def test_a_bad_manifest_is_a_rejection_with_its_reason(workdir: Path, manifest: bytes, reason: str):
     folder = write_batch(workdir / "landing", "2026-11-24", {"customers.csv": [CUSTOMER]})
     (folder / "_manifest.json").write_bytes(manifest)
@@ -275,7 +361,8 @@ def test_a_rejected_batch_is_recorded_once_until_its_manifest_changes(workdir: P
     (folder / "_manifest.json").write_bytes(b"[1, 2]")
     registered, _ = ingest(workdir / "landing", warehouse)
     assert [(o.status, o.message) for o in registered] == [
-        ("rejected", "batch 2026-11-24 rejected: _manifest.json is not a JSON object")]
+        ("rejected", "batch 2026-11-24 rejected: _manifest.json is not a JSON object")
+    ]
     assert query(warehouse, "select count(*) from raw.batch_rejections") == [(2,)]
 
 
@@ -287,7 +374,8 @@ def test_an_unknown_file_in_the_manifest_gets_one_reason(workdir: Path):
     (folder / "_manifest.json").write_text(json.dumps(manifest))
     registered, _ = ingest(workdir / "landing", workdir / "wh.duckdb")
     assert [o.message for o in registered] == [
-        "batch 2026-11-24 rejected: pets.csv: listed in _manifest.json but not an extract file of the contract"]
+        "batch 2026-11-24 rejected: pets.csv: listed in _manifest.json but not an extract file of the contract"
+    ]
 
 
 def test_a_resent_batch_is_refused_when_its_manifest_differs(workdir: Path):
@@ -308,6 +396,7 @@ def test_a_resent_batch_is_refused_when_its_manifest_differs(workdir: Path):
 
 
 # --- 4. national IDs: a keyed hash, never in clear ------------------------------------------------------
+
 
 def test_ids_are_hmac_sha256_with_the_key_and_masked_in_quarantine(workdir: Path):
     bad = {**CUSTOMER, "holder_id": "H2", "gender": "?", "id_number": VALID_ID, "city": VALID_ID}
@@ -364,8 +453,10 @@ def _scan_fixture(path: Path) -> None:
     with duckdb.connect(str(path)) as con:
         con.execute("create schema staging; create schema marts; create schema raw")
         con.execute("create table marts.dim_member (holder_id varchar, city varchar, id_number_hash varchar)")
-        con.execute("insert into marts.dim_member values ('H1', ?, ?), ('H2', '330106198002290026', null), "
-                    "('H3', '杭州市', ?)", [VALID_ID, "a" * 64, hashlib.sha256(b"x").hexdigest()])
+        con.execute(
+            "insert into marts.dim_member values ('H1', ?, ?), ('H2', '330106198002290026', null), ('H3', '杭州市', ?)",
+            [VALID_ID, "a" * 64, hashlib.sha256(b"x").hexdigest()],
+        )
         con.execute("create table staging.stg (note varchar, n bigint)")
         con.execute("insert into staging.stg values (' 11010119900307001x ', 1), ('11010119900307001X', 2)")
         con.execute("create table raw.customers (id varchar)")  # raw is not scanned (the warehouse's own input)
@@ -390,6 +481,7 @@ def test_id_scan_finds_valid_ids_only_and_reports_them_masked(tmp_path: Path):
 
 # --- 5. readers cannot write ------------------------------------------------------------------------------
 
+
 def _fake_snapshot(root: Path) -> Path:
     warehouse = root / "wh.duckdb"
     duckdb.connect(str(warehouse)).close()
@@ -401,15 +493,18 @@ def _fake_snapshot(root: Path) -> Path:
     return warehouse
 
 
-@pytest.mark.parametrize(("statement", "message"), [
-    ("copy marts.dim_member to '{root}/out.csv'", "file system operations are disabled"),
-    ("select * from read_csv('/etc/passwd')", "file system operations are disabled"),
-    ("attach '{root}/other.duckdb' as other", "file system operations are disabled"),
-    ("install httpfs", "Permission Error"),
-    ("load httpfs", "Permission Error"),
-    ("set enable_external_access = true", "the configuration has been locked"),
-    ("create table marts.t as select 1", "read-only"),
-])
+@pytest.mark.parametrize(
+    ("statement", "message"),
+    [
+        ("copy marts.dim_member to '{root}/out.csv'", "file system operations are disabled"),
+        ("select * from read_csv('/etc/passwd')", "file system operations are disabled"),
+        ("attach '{root}/other.duckdb' as other", "file system operations are disabled"),
+        ("install httpfs", "Permission Error"),
+        ("load httpfs", "Permission Error"),
+        ("set enable_external_access = true", "the configuration has been locked"),
+        ("create table marts.t as select 1", "read-only"),
+    ],
+)
 def test_sql_readers_cannot_write_or_reach_files(tmp_path: Path, capsys, statement: str, message: str):
     from vipwh.cli import main
 
@@ -435,6 +530,7 @@ def test_sql_select_still_works_and_a_missing_warehouse_is_named(tmp_path: Path,
 
 # --- 3, 6. the build: empty landing, one writer at a time ---------------------------------------------------
 
+
 def test_an_empty_landing_on_an_empty_warehouse_is_an_error(workdir: Path, capsys):
     from vipwh.cli import main
 
@@ -457,9 +553,23 @@ def test_a_second_build_exits_at_once_while_one_is_running(workdir: Path):
         since = time.strftime("%H:%M:%S")
         started = time.monotonic()
         second = subprocess.run(
-            [sys.executable, "-m", "vipwh.cli", "build", "--landing", str(workdir / "landing"),
-             "--warehouse", str(warehouse), "--quiet"],
-            capture_output=True, text=True, cwd=REPO_ROOT, env={**os.environ, "VIPWH_ID_KEY": KEY}, timeout=120)
+            [
+                sys.executable,
+                "-m",
+                "vipwh.cli",
+                "build",
+                "--landing",
+                str(workdir / "landing"),
+                "--warehouse",
+                str(warehouse),
+                "--quiet",
+            ],
+            capture_output=True,
+            text=True,
+            cwd=REPO_ROOT,
+            env={**os.environ, "VIPWH_ID_KEY": KEY},
+            timeout=120,
+        )
         seconds = time.monotonic() - started
     finally:
         lock.release(warehouse)
@@ -476,6 +586,7 @@ def test_a_second_build_exits_at_once_while_one_is_running(workdir: Path):
 
 # --- 8. housekeeping ------------------------------------------------------------------------------------------
 
+
 def test_leftovers_of_an_interrupted_publish_are_removed(tmp_path: Path):
     from dagster_project.lib import housekeeping
 
@@ -491,11 +602,19 @@ def test_leftovers_of_an_interrupted_publish_are_removed(tmp_path: Path):
     (published / "20261125T0600-cccc" / "marts").mkdir(parents=True)  # partial Parquet of that publish
     (published / "CURRENT.tmp").write_text("x")
     removed = housekeeping.clean_published(warehouse)
-    assert sorted(removed) == [".20261125T0600-cccc.duckdb.tmp", ".20261125T0600-cccc.duckdb.tmp.wal",
-                               "20261125T0600-cccc/", "CURRENT.tmp"]
+    assert sorted(removed) == [
+        ".20261125T0600-cccc.duckdb.tmp",
+        ".20261125T0600-cccc.duckdb.tmp.wal",
+        "20261125T0600-cccc/",
+        "CURRENT.tmp",
+    ]
     assert sorted(p.name for p in published.iterdir()) == [
-        "20261123T0600-aaaa", "20261123T0600-aaaa.duckdb", "20261124T0600-bbbb", "20261124T0600-bbbb.duckdb",
-        "CURRENT"]
+        "20261123T0600-aaaa",
+        "20261123T0600-aaaa.duckdb",
+        "20261124T0600-bbbb",
+        "20261124T0600-bbbb.duckdb",
+        "CURRENT",
+    ]
 
 
 def test_dbt_target_folders_keep_the_last_three(tmp_path: Path):
@@ -508,11 +627,11 @@ def test_dbt_target_folders_keep_the_last_three(tmp_path: Path):
         os.utime(folder, (stamp, stamp))
     (tmp_path / "manifest.json").write_text("{}")
     assert sorted(housekeeping.prune_dbt_targets(tmp_path)) == ["vipwh_dbt-a", "vipwh_dbt-b"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["manifest.json", "vipwh_dbt-c", "vipwh_dbt-d",
-                                                          "vipwh_dbt-e"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["manifest.json", "vipwh_dbt-c", "vipwh_dbt-d", "vipwh_dbt-e"]
 
 
 # --- 7. faults end in a summary; the next build recovers -------------------------------------------------------
+
 
 def _build(landing: Path, warehouse: Path) -> int:
     from vipwh.cli import main
@@ -532,8 +651,10 @@ def test_a_fault_in_a_step_ends_in_the_summary_and_one_line(workdir: Path, monke
     captured = capsys.readouterr()
     assert "Traceback" not in captured.out + captured.err
     assert "vipwh build: warehouse" in captured.out and "NOT published" in captured.err
-    assert ("vipwh build: step ingest__landing_batches failed: OSError: [Errno 28] No space left on device"
-            in captured.err.splitlines())
+    assert (
+        "vipwh build: step ingest__landing_batches failed: OSError: [Errno 28] No space left on device"
+        in captured.err.splitlines()
+    )
     assert not (workdir / "wh.published").exists()
 
 
@@ -553,14 +674,19 @@ def test_a_fault_outside_the_steps_ends_in_the_summary_and_one_line(workdir: Pat
 
 def _marts(path: Path) -> dict[str, list]:
     with duckdb.connect(str(path), read_only=True) as con:
-        tables = [t for (t,) in con.execute(
-            "select table_name from information_schema.tables where table_schema = 'marts' "
-            "and table_name <> 'build_info' order by 1").fetchall()]
+        tables = [
+            t
+            for (t,) in con.execute(
+                "select table_name from information_schema.tables where table_schema = 'marts' "
+                "and table_name <> 'build_info' order by 1"
+            ).fetchall()
+        ]
         return {t: sorted(con.execute(f'select * from marts."{t}"').fetchall(), key=repr) for t in tables}
 
 
 def test_a_demo_book_builds_without_a_key_survives_a_full_disk_and_refuses_a_changed_resend(
-        tmp_path: Path, monkeypatch, capsys):
+    tmp_path: Path, monkeypatch, capsys
+):
     from dagster_project.lib import publish
     from vipwh.generate import generate_book
 
@@ -577,8 +703,10 @@ def test_a_demo_book_builds_without_a_key_survives_a_full_disk_and_refuses_a_cha
     assert _build(landing, warehouse) == 1
     captured = capsys.readouterr()
     assert "2026-11-22       loaded now" in captured.out and "2026-11-23       loaded now" in captured.out
-    assert ("vipwh build: step publish__snapshot failed: OSError: [Errno 28] No space left on device"
-            in captured.err.splitlines())
+    assert (
+        "vipwh build: step publish__snapshot failed: OSError: [Errno 28] No space left on device"
+        in captured.err.splitlines()
+    )
     assert publish.current_snapshot(warehouse) is None
     built_before = _marts(warehouse)
 
@@ -609,13 +737,22 @@ def test_a_demo_book_builds_without_a_key_survives_a_full_disk_and_refuses_a_cha
 def test_a_national_id_in_a_text_column_fails_the_build(workdir: Path, capsys):
     landing = workdir / "landing"
     relatives = b"relative_id,holder_id,relation,nickname\nR1,H1,spouse,Bao\n"
-    write_batch(landing, "2026-01-05", {
-        "customers.csv": [{**CUSTOMER, "city": VALID_ID}], "policies.csv": [POLICY],
-        "policy_transactions.csv": [NEW_BUSINESS], "relatives.csv": relatives})
+    write_batch(
+        landing,
+        "2026-01-05",
+        {
+            "customers.csv": [{**CUSTOMER, "city": VALID_ID}],
+            "policies.csv": [POLICY],
+            "policy_transactions.csv": [NEW_BUSINESS],
+            "relatives.csv": relatives,
+        },
+    )
     assert _build(landing, workdir / "wh.duckdb") == 1
     captured = capsys.readouterr()
     assert "FAILED (blocking) marts/dim_member · no_national_id_in_clear" in captured.err
     assert VALID_ID not in captured.out + captured.err
-    assert ("  WARNING 2026-01-05: relatives.csv: column(s) beyond the contract ignored: nickname"
-            in captured.err.splitlines())
+    assert (
+        "  WARNING 2026-01-05: relatives.csv: column(s) beyond the contract ignored: nickname"
+        in captured.err.splitlines()
+    )
     assert "NOT published" in captured.err

@@ -16,14 +16,40 @@ import pytest
 from tests.conftest import KEY, dbt, ingest, query
 from vipwh.landing import csv_bytes, write_batch
 
-CUSTOMER = dict(holder_id="H1", gender="F", birth_date="1980-02-29", province="浙江省", city="杭州市",
-                id_number="330106198002290026")
-POLICY = dict(policy_no="P1", coverage_no=0, holder_id="H1", insured_id="H1", product_code="WL01",
-              product_category="whole_life", is_group=0, coverage_term_months="", payment_mode="annual",
-              payment_years=20, modal_premium="20000.00", effective_date="2024-03-01",
-              free_look_end_date="2024-03-15", status="in_force", status_date="2024-03-01")
-NEW_BUSINESS = dict(txn_id="T1", policy_no="P1", coverage_no=0, txn_type="new_business",
-                    effective_date="2024-03-01", modal_premium_after="20000.00", recorded_at="2024-03-01 09:00:00")
+CUSTOMER = dict(
+    holder_id="H1",
+    gender="F",
+    birth_date="1980-02-29",
+    province="浙江省",
+    city="杭州市",
+    id_number="330106198002290026",
+)
+POLICY = dict(
+    policy_no="P1",
+    coverage_no=0,
+    holder_id="H1",
+    insured_id="H1",
+    product_code="WL01",
+    product_category="whole_life",
+    is_group=0,
+    coverage_term_months="",
+    payment_mode="annual",
+    payment_years=20,
+    modal_premium="20000.00",
+    effective_date="2024-03-01",
+    free_look_end_date="2024-03-15",
+    status="in_force",
+    status_date="2024-03-01",
+)
+NEW_BUSINESS = dict(
+    txn_id="T1",
+    policy_no="P1",
+    coverage_no=0,
+    txn_type="new_business",
+    effective_date="2024-03-01",
+    modal_premium_after="20000.00",
+    recorded_at="2024-03-01 09:00:00",
+)
 
 
 def _files(warehouse: Path) -> dict[str, tuple[int, int, int]]:
@@ -32,41 +58,86 @@ def _files(warehouse: Path) -> dict[str, tuple[int, int, int]]:
 
 
 def _reasons(warehouse: Path, file_name: str) -> list[str]:
-    return [r[0] for r in query(warehouse, "select reason from raw.quarantine where file_name = ? "
-                                            "order by source_line", [file_name])]
+    return [
+        r[0]
+        for r in query(
+            warehouse, "select reason from raw.quarantine where file_name = ? order by source_line", [file_name]
+        )
+    ]
 
 
 BAD_ROWS = [
     # (file, row, expected reason) — one per kind of contract breach in CONTRACT.md §1
     ("customers.csv", {**CUSTOMER, "holder_id": ""}, "missing holder_id"),
     ("customers.csv", {**CUSTOMER, "holder_id": "H9", "gender": "X"}, "unknown gender 'X'"),
-    ("customers.csv", {**CUSTOMER, "holder_id": "H8", "birth_date": "1990-02-30"},
-     "unparsable date birth_date '1990-02-30'"),
+    (
+        "customers.csv",
+        {**CUSTOMER, "holder_id": "H8", "birth_date": "1990-02-30"},
+        "unparsable date birth_date '1990-02-30'",
+    ),
     ("policies.csv", {**POLICY, "policy_no": "P7", "payment_mode": "weekly"}, "unknown payment_mode 'weekly'"),
     ("policies.csv", {**POLICY, "policy_no": "P8", "modal_premium": "-100.00"}, "negative premium '-100.00'"),
-    ("policies.csv", {**POLICY, "policy_no": "P9", "modal_premium": "12,3a"},
-     "unparsable number modal_premium '12,3a'"),
-    ("policies.csv", {**POLICY, "policy_no": "P10", "effective_date": "20240101x"},
-     "unparsable date effective_date '20240101x'"),
+    (
+        "policies.csv",
+        {**POLICY, "policy_no": "P9", "modal_premium": "12,3a"},
+        "unparsable number modal_premium '12,3a'",
+    ),
+    (
+        "policies.csv",
+        {**POLICY, "policy_no": "P10", "effective_date": "20240101x"},
+        "unparsable date effective_date '20240101x'",
+    ),
     ("policies.csv", {**POLICY, "policy_no": "P11", "is_group": "maybe"}, "unknown is_group 'maybe'"),
     ("policy_transactions.csv", {**NEW_BUSINESS, "txn_id": "T7", "txn_type": "gift"}, "unknown txn_type 'gift'"),
-    ("policy_transactions.csv", {**NEW_BUSINESS, "txn_id": "T8", "recorded_at": "yesterday"},
-     "unparsable timestamp recorded_at 'yesterday'"),
-    ("policy_transactions.csv", {**NEW_BUSINESS, "txn_id": "T9", "txn_type": "top_up", "amount": "-5"},
-     "negative amount '-5'"),
-    ("service_usage.csv", dict(usage_id="U1", holder_id="H1", service_code="spa", service_date="2025-01-02",
-                               quantity="1", status="completed"), "unknown service_code 'spa'"),
-    ("service_usage.csv", dict(usage_id="U2", holder_id="H1", service_code="limousine", service_date="2025-01-02",
-                               quantity="one", status="completed"), "unparsable number quantity 'one'"),
+    (
+        "policy_transactions.csv",
+        {**NEW_BUSINESS, "txn_id": "T8", "recorded_at": "yesterday"},
+        "unparsable timestamp recorded_at 'yesterday'",
+    ),
+    (
+        "policy_transactions.csv",
+        {**NEW_BUSINESS, "txn_id": "T9", "txn_type": "top_up", "amount": "-5"},
+        "negative amount '-5'",
+    ),
+    (
+        "service_usage.csv",
+        dict(
+            usage_id="U1",
+            holder_id="H1",
+            service_code="spa",
+            service_date="2025-01-02",
+            quantity="1",
+            status="completed",
+        ),
+        "unknown service_code 'spa'",
+    ),
+    (
+        "service_usage.csv",
+        dict(
+            usage_id="U2",
+            holder_id="H1",
+            service_code="limousine",
+            service_date="2025-01-02",
+            quantity="one",
+            status="completed",
+        ),
+        "unparsable number quantity 'one'",
+    ),
     ("relatives.csv", dict(relative_id="R1", holder_id="H1", relation="cousin"), "unknown relation 'cousin'"),
-    ("service_activations.csv", dict(holder_id="H1", service_code="mdt_consult", activated_at=""),
-     "missing activated_at"),
+    (
+        "service_activations.csv",
+        dict(holder_id="H1", service_code="mdt_consult", activated_at=""),
+        "missing activated_at",
+    ),
 ]
 
 
 def test_each_kind_of_bad_row_is_quarantined_with_its_reason(workdir: Path):
-    files: dict[str, list[dict]] = {"customers.csv": [CUSTOMER], "policies.csv": [POLICY],
-                                    "policy_transactions.csv": [NEW_BUSINESS]}
+    files: dict[str, list[dict]] = {
+        "customers.csv": [CUSTOMER],
+        "policies.csv": [POLICY],
+        "policy_transactions.csv": [NEW_BUSINESS],
+    }
     for file_name, row, _reason in BAD_ROWS:
         files.setdefault(file_name, []).append(row)
     write_batch(workdir / "landing", "2026-01-05", files)
@@ -123,8 +194,10 @@ def test_national_id_never_stored_in_clear(workdir: Path):
 def _rejected(workdir: Path) -> tuple[list, dict]:
     warehouse = workdir / "wh.duckdb"
     registered, finalized = ingest(workdir / "landing", warehouse)
-    counts = {t: query(warehouse, f"select count(*) from raw.{t}")[0][0]
-              for t in ("customers", "policies", "policy_transactions", "quarantine", "batch_files")}
+    counts = {
+        t: query(warehouse, f"select count(*) from raw.{t}")[0][0]
+        for t in ("customers", "policies", "policy_transactions", "quarantine", "batch_files")
+    }
     return [o for o in registered + finalized if o.status == "rejected"], counts
 
 
@@ -132,9 +205,15 @@ NOTHING = {"customers": 0, "policies": 0, "policy_transactions": 0, "quarantine"
 
 
 def test_truncated_file_rejects_the_whole_batch(workdir: Path):
-    folder = write_batch(workdir / "landing", "2026-01-05", {
-        "customers.csv": [CUSTOMER], "policies.csv": [POLICY, {**POLICY, "coverage_no": 1}],
-        "policy_transactions.csv": [NEW_BUSINESS]})
+    folder = write_batch(
+        workdir / "landing",
+        "2026-01-05",
+        {
+            "customers.csv": [CUSTOMER],
+            "policies.csv": [POLICY, {**POLICY, "coverage_no": 1}],
+            "policy_transactions.csv": [NEW_BUSINESS],
+        },
+    )
     data = (folder / "policies.csv").read_bytes()
     (folder / "policies.csv").write_bytes(data[: data.rindex(b"\n", 0, len(data) - 1) + 1])  # drop last line
     rejected, counts = _rejected(workdir)
@@ -145,8 +224,11 @@ def test_truncated_file_rejects_the_whole_batch(workdir: Path):
 
 
 def test_wrong_row_count_in_manifest_rejects_batch_and_loads_nothing(workdir: Path):
-    folder = write_batch(workdir / "landing", "2026-01-05", {
-        "customers.csv": [CUSTOMER], "policies.csv": [POLICY], "policy_transactions.csv": [NEW_BUSINESS]})
+    folder = write_batch(
+        workdir / "landing",
+        "2026-01-05",
+        {"customers.csv": [CUSTOMER], "policies.csv": [POLICY], "policy_transactions.csv": [NEW_BUSINESS]},
+    )
     manifest = json.loads((folder / "_manifest.json").read_text())
     manifest["files"]["policies.csv"]["rows"] = 5
     (folder / "_manifest.json").write_text(json.dumps(manifest))
@@ -198,42 +280,95 @@ def test_utf8_bom_is_accepted(workdir: Path):
 
 # --- idempotency and load order -------------------------------------------------------------------
 
+
 def _three_batches(root: Path) -> list[Path]:
     """A book in three daily batches: new business, a lapse back-dated and resent rows, a holder change."""
-    day1 = write_batch(root, "2026-01-01", {
-        "customers.csv": [CUSTOMER, {**CUSTOMER, "holder_id": "H2", "id_number": "110101199003070011"}],
-        "policies.csv": [POLICY, {**POLICY, "coverage_no": 1, "modal_premium": "1000.00"}],
-        "policy_transactions.csv": [NEW_BUSINESS, {**NEW_BUSINESS, "txn_id": "T2", "coverage_no": 1,
-                                                   "modal_premium_after": "1000.00"}],
-        "relatives.csv": [dict(relative_id="R1", holder_id="H1", relation="spouse")],
-    })
-    day2 = write_batch(root, "2026-01-02", {
-        "customers.csv": [{**CUSTOMER, "city": "宁波市"}],
-        "policies.csv": [{**POLICY, "status": "lapsed", "status_date": "2025-12-20"}],
-        "policy_transactions.csv": [dict(txn_id="T3", policy_no="P1", coverage_no="", txn_type="lapse",
-                                         effective_date="2025-12-20", recorded_at="2026-01-02 08:00:00")],
-        "service_usage.csv": [dict(usage_id="U1", holder_id="H1", service_code="dental_cleaning",
-                                   service_date="2025-11-02", quantity="1", status="booked")],
-    })
-    day3 = write_batch(root, "2026-01-03", {
-        "policies.csv": [{**POLICY, "holder_id": "H2", "status": "lapsed", "status_date": "2025-12-20"}],
-        "service_usage.csv": [dict(usage_id="U1", holder_id="H1", service_code="dental_cleaning",
-                                   service_date="2025-11-02", quantity="1", status="completed")],
-    })
+    day1 = write_batch(
+        root,
+        "2026-01-01",
+        {
+            "customers.csv": [CUSTOMER, {**CUSTOMER, "holder_id": "H2", "id_number": "110101199003070011"}],
+            "policies.csv": [POLICY, {**POLICY, "coverage_no": 1, "modal_premium": "1000.00"}],
+            "policy_transactions.csv": [
+                NEW_BUSINESS,
+                {**NEW_BUSINESS, "txn_id": "T2", "coverage_no": 1, "modal_premium_after": "1000.00"},
+            ],
+            "relatives.csv": [dict(relative_id="R1", holder_id="H1", relation="spouse")],
+        },
+    )
+    day2 = write_batch(
+        root,
+        "2026-01-02",
+        {
+            "customers.csv": [{**CUSTOMER, "city": "宁波市"}],
+            "policies.csv": [{**POLICY, "status": "lapsed", "status_date": "2025-12-20"}],
+            "policy_transactions.csv": [
+                dict(
+                    txn_id="T3",
+                    policy_no="P1",
+                    coverage_no="",
+                    txn_type="lapse",
+                    effective_date="2025-12-20",
+                    recorded_at="2026-01-02 08:00:00",
+                )
+            ],
+            "service_usage.csv": [
+                dict(
+                    usage_id="U1",
+                    holder_id="H1",
+                    service_code="dental_cleaning",
+                    service_date="2025-11-02",
+                    quantity="1",
+                    status="booked",
+                )
+            ],
+        },
+    )
+    day3 = write_batch(
+        root,
+        "2026-01-03",
+        {
+            "policies.csv": [{**POLICY, "holder_id": "H2", "status": "lapsed", "status_date": "2025-12-20"}],
+            "service_usage.csv": [
+                dict(
+                    usage_id="U1",
+                    holder_id="H1",
+                    service_code="dental_cleaning",
+                    service_date="2025-11-02",
+                    quantity="1",
+                    status="completed",
+                )
+            ],
+        },
+    )
     return [day1, day2, day3]
 
 
-STAGING = ["stg_core__customers", "stg_core__policies", "stg_core__policy_transactions", "stg_core__relatives",
-           "stg_core__service_activations", "stg_core__service_usage", "stg_core__reference_quarantine"]
+STAGING = [
+    "stg_core__customers",
+    "stg_core__policies",
+    "stg_core__policy_transactions",
+    "stg_core__relatives",
+    "stg_core__service_activations",
+    "stg_core__service_usage",
+    "stg_core__reference_quarantine",
+]
 
 
 def _staging_state(warehouse: Path) -> dict[str, list[tuple]]:
     assert (run := dbt(warehouse, "run", "--select", "staging")).returncode == 0, run.stdout[-3000:]
     state = {}
     for model in STAGING:
-        cols = [r[0] for r in query(warehouse, "select column_name from information_schema.columns "
-                                               "where table_schema = 'staging' and table_name = ? "
-                                               "order by ordinal_position", [model])]
+        cols = [
+            r[0]
+            for r in query(
+                warehouse,
+                "select column_name from information_schema.columns "
+                "where table_schema = 'staging' and table_name = ? "
+                "order by ordinal_position",
+                [model],
+            )
+        ]
         state[model] = sorted(query(warehouse, f"select {', '.join(cols)} from staging.{model}"), key=repr)
     return state
 
@@ -263,27 +398,44 @@ def test_second_ingest_is_a_no_op(workdir: Path):
         assert batch.exists()
     warehouse = workdir / "wh.duckdb"
     ingest(workdir / "landing", warehouse)
-    snapshot = {t: query(warehouse, f"select count(*), max(_loaded_at) from raw.{t}")
-                for t in ("customers", "policies", "policy_transactions", "service_usage")}
+    snapshot = {
+        t: query(warehouse, f"select count(*), max(_loaded_at) from raw.{t}")
+        for t in ("customers", "policies", "policy_transactions", "service_usage")
+    }
     registered, finalized = ingest(workdir / "landing", warehouse)
     assert {o.status for o in registered} == {"already_loaded"} and finalized == []
     assert snapshot == {t: query(warehouse, f"select count(*), max(_loaded_at) from raw.{t}") for t in snapshot}
 
 
 def test_orphans_are_left_out_of_staging_with_a_reason(workdir: Path):
-    write_batch(workdir / "landing", "2026-01-05", {
-        "customers.csv": [CUSTOMER],
-        "policies.csv": [POLICY, {**POLICY, "policy_no": "P5", "holder_id": "NOBODY"}],
-        "policy_transactions.csv": [NEW_BUSINESS, {**NEW_BUSINESS, "txn_id": "T5", "policy_no": "P404"}],
-        "service_usage.csv": [dict(usage_id="U9", holder_id="GHOST", service_code="limousine",
-                                   service_date="2025-01-02", quantity="1", status="completed")],
-    })
+    write_batch(
+        workdir / "landing",
+        "2026-01-05",
+        {
+            "customers.csv": [CUSTOMER],
+            "policies.csv": [POLICY, {**POLICY, "policy_no": "P5", "holder_id": "NOBODY"}],
+            "policy_transactions.csv": [NEW_BUSINESS, {**NEW_BUSINESS, "txn_id": "T5", "policy_no": "P404"}],
+            "service_usage.csv": [
+                dict(
+                    usage_id="U9",
+                    holder_id="GHOST",
+                    service_code="limousine",
+                    service_date="2025-01-02",
+                    quantity="1",
+                    status="completed",
+                )
+            ],
+        },
+    )
     warehouse = workdir / "wh.duckdb"
     ingest(workdir / "landing", warehouse)
     state = _staging_state(warehouse)
     assert [r[0] for r in state["stg_core__policies"]] == ["P1"]
     assert sorted((r[0], r[1]) for r in state["stg_core__reference_quarantine"]) == [
-        ("policies.csv", "P5/0"), ("policy_transactions.csv", "T5"), ("service_usage.csv", "U9")]
+        ("policies.csv", "P5/0"),
+        ("policy_transactions.csv", "T5"),
+        ("service_usage.csv", "U9"),
+    ]
 
 
 @pytest.mark.parametrize("bad_name", ["2026-13-01", "2026-11-xx", "2026-11-24.bak", "20261124"])

@@ -35,9 +35,19 @@ def book(tmp_path_factory) -> tuple[Path, Path]:
 
 
 def _compare(reference: Path, candidate: Path) -> str:
-    compared = subprocess.run([sys.executable, str(REPO_ROOT / "scripts" / "compare_marts.py"), str(reference),
-                               str(candidate), "--schemas", "marts,rules"], capture_output=True, text=True,
-                              cwd=REPO_ROOT)
+    compared = subprocess.run(
+        [
+            sys.executable,
+            str(REPO_ROOT / "scripts" / "compare_marts.py"),
+            str(reference),
+            str(candidate),
+            "--schemas",
+            "marts,rules",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+    )
     assert compared.returncode == 0, compared.stdout + compared.stderr
     return compared.stdout
 
@@ -47,9 +57,11 @@ def _assert_published_with_own_results(warehouse: Path, run_id: str | None = Non
 
     with connect_snapshot(warehouse) as con:
         build_id, checks_run, checks_failed = con.execute(
-            "select build_id, checks_run, checks_failed from marts.build_info").fetchone()
-        recorded = con.execute("select count(*) from quality.dq_check_results where build_id = ?",
-                               [build_id]).fetchone()[0]
+            "select build_id, checks_run, checks_failed from marts.build_info"
+        ).fetchone()
+        recorded = con.execute(
+            "select count(*) from quality.dq_check_results where build_id = ?", [build_id]
+        ).fetchone()[0]
     if run_id is not None:
         assert build_id == run_id
     assert checks_run > 200 and checks_failed == 0
@@ -58,11 +70,30 @@ def _assert_published_with_own_results(warehouse: Path, run_id: str | None = Non
 
 def test_dagster_job_execute_with_only_the_documented_variables(book, tmp_path: Path):
     landing, reference = book
-    env = {"HOME": str(tmp_path), "PATH": BARE_PATH, "VIPWH_LANDING": str(landing),
-           "VIPWH_WAREHOUSE": "built/wh.duckdb"}  # relative: resolved against where the command runs
-    done = subprocess.run([str(BIN / "dagster"), "job", "execute", "-m", "dagster_project.definitions",
-                           "-j", "vipwh_build", "--working-directory", str(REPO_ROOT)],
-                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
+    env = {
+        "HOME": str(tmp_path),
+        "PATH": BARE_PATH,
+        "VIPWH_LANDING": str(landing),
+        "VIPWH_WAREHOUSE": "built/wh.duckdb",
+    }  # relative: resolved against where the command runs
+    done = subprocess.run(
+        [
+            str(BIN / "dagster"),
+            "job",
+            "execute",
+            "-m",
+            "dagster_project.definitions",
+            "-j",
+            "vipwh_build",
+            "--working-directory",
+            str(REPO_ROOT),
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     warehouse = tmp_path / "built" / "wh.duckdb"
     assert warehouse.exists()
@@ -82,12 +113,30 @@ def test_a_run_launched_from_dagster_dev_builds_checks_records_and_publishes(boo
     landing, reference = book
     port = _free_port()
     (tmp_path / "home").mkdir()
-    env = {"HOME": str(tmp_path), "PATH": BARE_PATH, "DAGSTER_HOME": str(tmp_path / "home"),
-           "VIPWH_LANDING": str(landing), "VIPWH_WAREHOUSE": "data/wh.duckdb"}
-    server = subprocess.Popen([str(BIN / "dagster"), "dev", "-m", "dagster_project.definitions", "-p", str(port),
-                               "--working-directory", str(REPO_ROOT)],
-                              cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              start_new_session=True)
+    env = {
+        "HOME": str(tmp_path),
+        "PATH": BARE_PATH,
+        "DAGSTER_HOME": str(tmp_path / "home"),
+        "VIPWH_LANDING": str(landing),
+        "VIPWH_WAREHOUSE": "data/wh.duckdb",
+    }
+    server = subprocess.Popen(
+        [
+            str(BIN / "dagster"),
+            "dev",
+            "-m",
+            "dagster_project.definitions",
+            "-p",
+            str(port),
+            "--working-directory",
+            str(REPO_ROOT),
+        ],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         client = DagsterGraphQLClient("127.0.0.1", port_number=port)
         deadline = time.monotonic() + 180

@@ -12,6 +12,11 @@ from tests.conftest import REPO_ROOT
 
 
 def test_sqlfluff_passes_on_every_model_macro_and_test(tmp_path):
-    done = subprocess.run(["make", "--no-print-directory", "lint-sql", f"TMPDIR={tmp_path}"], cwd=REPO_ROOT,
-                          capture_output=True, text=True, timeout=1200)
+    done = subprocess.run(
+        ["make", "--no-print-directory", "lint-sql", f"TMPDIR={tmp_path}"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
     assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-2000:]

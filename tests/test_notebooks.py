@@ -33,8 +33,9 @@ def test_both_notebooks_are_there() -> None:
 
 
 def test_notebooks_pass_marimo_check() -> None:
-    done = subprocess.run([str(MARIMO), "check", "--strict", *map(str, NOTEBOOKS)], capture_output=True, text=True,
-                          cwd=REPO_ROOT)
+    done = subprocess.run(
+        [str(MARIMO), "check", "--strict", *map(str, NOTEBOOKS)], capture_output=True, text=True, cwd=REPO_ROOT
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 
@@ -44,8 +45,14 @@ def test_notebook_exports_to_html_without_error(notebook: Path, tiny_warehouse: 
     copy = tmp_path / notebook.name  # marimo keeps session state beside the notebook: not in the work tree
     shutil.copy(notebook, copy)
     html = tmp_path / f"{notebook.stem}.html"
-    done = subprocess.run([str(MARIMO), "export", "html", str(copy), "-o", str(html)], capture_output=True,
-                          text=True, cwd=tmp_path, env=_env(tiny_warehouse), timeout=300)
+    done = subprocess.run(
+        [str(MARIMO), "export", "html", str(copy), "-o", str(html)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=_env(tiny_warehouse),
+        timeout=300,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert html.stat().st_size > 10_000
 
@@ -53,10 +60,12 @@ def test_notebook_exports_to_html_without_error(notebook: Path, tiny_warehouse: 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda path: path.stem)
 def test_notebook_runs_as_a_script_on_a_bare_snapshot(notebook: Path, tmp_path: Path) -> None:
     """With no mart published yet, every section shows a notice instead of failing."""
-    warehouse = build_tiny_warehouse(tmp_path / "warehouse.duckdb",
-                                     {"rules.tier_thresholds": TINY_TABLES["rules.tier_thresholds"]})
-    done = subprocess.run([sys.executable, str(notebook)], capture_output=True, text=True, cwd=tmp_path,
-                          env=_env(warehouse), timeout=300)
+    warehouse = build_tiny_warehouse(
+        tmp_path / "warehouse.duckdb", {"rules.tier_thresholds": TINY_TABLES["rules.tier_thresholds"]}
+    )
+    done = subprocess.run(
+        [sys.executable, str(notebook)], capture_output=True, text=True, cwd=tmp_path, env=_env(warehouse), timeout=300
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 
@@ -77,8 +86,13 @@ def test_tier_analysis_computes_its_tables(tiny_warehouse: Path, monkeypatch) ->
     assert set(defs["migration"]["kind"]) == {"join", "upgrade", "downgrade", "leave"}
     near = defs["near_thresholds"].set_index("threshold")
     # H6 31 000, H5 46 000, H1 160 000, H3 320 000: each just above its tier's lower bound
-    assert near["within 10% above"].to_dict() == {"一星 star1": 1, "二星 star2": 1, "三星 star3": 1, "四星 star4": 1,
-                                                  "五星 star5": 0}
+    assert near["within 10% above"].to_dict() == {
+        "一星 star1": 1,
+        "二星 star2": 1,
+        "三星 star3": 1,
+        "四星 star4": 1,
+        "五星 star5": 0,
+    }
     assert near["within 10% below"].sum() == 0
 
 

@@ -10,8 +10,14 @@ from vipwh.landing import write_batch
 
 
 def _customer(holder_id: str, city: str) -> dict:
-    return dict(holder_id=holder_id, gender="F", birth_date="1985-05-05", province="广东省", city=city,
-                id_number="440101198505050021")
+    return dict(
+        holder_id=holder_id,
+        gender="F",
+        birth_date="1985-05-05",
+        province="广东省",
+        city=city,
+        id_number="440101198505050021",
+    )
 
 
 def test_sql_reads_the_snapshot_while_a_reader_holds_the_previous_one(tmp_path: Path, capsys):
@@ -32,10 +38,24 @@ def test_sql_reads_the_snapshot_while_a_reader_holds_the_previous_one(tmp_path: 
     reader.close()
 
     capsys.readouterr()
-    assert main(["sql", "--warehouse", str(warehouse), "--csv",
-                 "select service_code, waiting_days from rules.services where waiting_days > 0 order by 1"]) == 0
+    assert (
+        main(
+            [
+                "sql",
+                "--warehouse",
+                str(warehouse),
+                "--csv",
+                "select service_code, waiting_days from rules.services where waiting_days > 0 order by 1",
+            ]
+        )
+        == 0
+    )
     assert capsys.readouterr().out.splitlines() == [
-        "service_code,waiting_days", "critical_illness_green,30", "mdt_consult,30", "proton_green,30",
-        "second_opinion,30"]
+        "service_code,waiting_days",
+        "critical_illness_green,30",
+        "mdt_consult,30",
+        "proton_green,30",
+        "second_opinion,30",
+    ]
     parquet = sorted(p.name for p in (warehouse.with_name("wh.published")).rglob("services.parquet"))
     assert parquet == ["services.parquet", "services.parquet"]  # the two snapshots kept

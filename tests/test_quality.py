@@ -204,10 +204,15 @@ home_care star5 nursing per_year 1 -
 home_care star5 cleaning per_year 1 -
 """
 EVERY_TIER = ("family", "star1", "star2", "star3", "star4", "star5")
-UNLIMITED_FOR_ALL = ("health_assessment", "medical_video", "health_article", "doctor_chat", "doctor_video",
-                     "doctor_phone")
-ONCE_A_YEAR_FROM_STAR3 = ("hospital_escort", "critical_illness_green", "proton_green", "second_opinion",
-                          "mdt_consult")
+UNLIMITED_FOR_ALL = (
+    "health_assessment",
+    "medical_video",
+    "health_article",
+    "doctor_chat",
+    "doctor_video",
+    "doctor_phone",
+)
+ONCE_A_YEAR_FROM_STAR3 = ("hospital_escort", "critical_illness_green", "proton_green", "second_opinion", "mdt_consult")
 
 BENEFITS = """
 insert into marts.dim_rulebook values ('handbook_2026', '1900-01-01', null, 'the handbook');
@@ -232,8 +237,11 @@ insert into raw.quarantine values ('2026-01-05', 'customers.csv', 7, 'missing ho
 def _entitlement_inserts() -> str:
     rows = [line.split() for line in ENTITLEMENT_ROWS.strip().splitlines()]
     rows += [[service, tier, "-", "unlimited", "-", "-"] for service in UNLIMITED_FOR_ALL for tier in EVERY_TIER]
-    rows += [[service, tier, "-", "per_year", "1", "-"] for service in ONCE_A_YEAR_FROM_STAR3
-             for tier in ("star3", "star4", "star5")]
+    rows += [
+        [service, tier, "-", "per_year", "1", "-"]
+        for service in ONCE_A_YEAR_FROM_STAR3
+        for tier in ("star3", "star4", "star5")
+    ]
 
     def literal(value: str) -> str:
         return "null" if value == "-" else f"'{value}'"
@@ -276,8 +284,9 @@ def _compile(warehouse: Path, *extra: str) -> dict[str, DbtTest]:
             [parent] = node["depends_on"]["nodes"]
             ref = parent.split(".")[-1]
         sql = (target / "compiled" / "vipwh" / node["original_file_path"]).read_text(encoding="utf-8")
-        tests[node["name"]] = DbtTest(node["name"], "blocking" if node["config"]["severity"].upper() == "ERROR"
-                                      else "warning", ref, sql)
+        tests[node["name"]] = DbtTest(
+            node["name"], "blocking" if node["config"]["severity"].upper() == "ERROR" else "warning", ref, sql
+        )
     return tests
 
 
@@ -329,25 +338,41 @@ def _failed(path: Path, tests: dict[str, DbtTest], settings: quality.Settings | 
     failures = {name: failure for name, test in tests.items() if (failure := _run_dbt_test(path, test))}
     for result in quality.run_checks(quality.CHECKS, path, settings):
         if not result.passed:
-            failures[result.check_name] = Failure(result.check_name, result.severity, result.failing_rows,
-                                                  result.sample, result.message)
+            failures[result.check_name] = Failure(
+                result.check_name, result.severity, result.failing_rows, result.sample, result.message
+            )
     return failures
 
 
 # today's checks and their severity; each is a dbt test or a GX check, none dropped
 SEVERITIES = {
-    "coefficients": "blocking", "exclusions": "blocking", "tier_thresholds": "blocking", "tier_codes": "blocking",
-    "tier_intervals": "blocking", "rated_premium_intervals": "blocking", "tier_premium_agreement": "blocking",
-    "entitlement_matrix": "blocking", "usage_entitlement": "blocking", "status_transitions": "warning",
-    "policy_status": "warning", "batch_reconciliation": "blocking", "quarantine_rate": "warning",
+    "coefficients": "blocking",
+    "exclusions": "blocking",
+    "tier_thresholds": "blocking",
+    "tier_codes": "blocking",
+    "tier_intervals": "blocking",
+    "rated_premium_intervals": "blocking",
+    "tier_premium_agreement": "blocking",
+    "entitlement_matrix": "blocking",
+    "usage_entitlement": "blocking",
+    "status_transitions": "warning",
+    "policy_status": "warning",
+    "batch_reconciliation": "blocking",
+    "quarantine_rate": "warning",
 }
 ATTACHED_TO = {
-    "coefficients": "fct_policy_rating", "exclusions": "fct_policy_rating", "tier_thresholds": "tier_thresholds",
-    "tier_codes": "fct_member_tier_history", "tier_intervals": "fct_member_tier_history",
+    "coefficients": "fct_policy_rating",
+    "exclusions": "fct_policy_rating",
+    "tier_thresholds": "tier_thresholds",
+    "tier_codes": "fct_member_tier_history",
+    "tier_intervals": "fct_member_tier_history",
     "rated_premium_intervals": "fct_member_rated_premium_history",
-    "tier_premium_agreement": "fct_member_tier_history", "entitlement_matrix": "dim_entitlement",
-    "usage_entitlement": "fct_benefit_usage", "status_transitions": "stg_core__policy_transactions",
-    "policy_status": "stg_core__policies", "batch_reconciliation": "dq_batch_ledger",
+    "tier_premium_agreement": "fct_member_tier_history",
+    "entitlement_matrix": "dim_entitlement",
+    "usage_entitlement": "fct_benefit_usage",
+    "status_transitions": "stg_core__policy_transactions",
+    "policy_status": "stg_core__policies",
+    "batch_reconciliation": "dq_batch_ledger",
 }
 
 
@@ -355,9 +380,11 @@ def test_every_check_is_a_dbt_test_or_a_gx_check_with_its_severity(dbt_tests: di
     assert set(dbt_tests) | set(quality.CHECKS_BY_NAME) == set(SEVERITIES)
     assert not set(dbt_tests) & set(quality.CHECKS_BY_NAME)
     assert {name: test.severity for name, test in dbt_tests.items()} == {
-        name: severity for name, severity in SEVERITIES.items() if name in dbt_tests}
+        name: severity for name, severity in SEVERITIES.items() if name in dbt_tests
+    }
     assert {name: check.severity for name, check in quality.CHECKS_BY_NAME.items()} == {
-        name: severity for name, severity in SEVERITIES.items() if name in quality.CHECKS_BY_NAME}
+        name: severity for name, severity in SEVERITIES.items() if name in quality.CHECKS_BY_NAME
+    }
     assert {name: test.asset for name, test in dbt_tests.items()} == ATTACHED_TO
 
 
@@ -369,72 +396,149 @@ def test_every_check_passes_on_the_clean_warehouse(warehouse: Path, dbt_tests: d
 
 BREAKS = {
     # RULES §2: a Y = 5 regular slice at 0.2 instead of 5/10 (a wrong seed would give this)
-    "coefficient_copy_at_0.2": ("coefficients", """
+    "coefficient_copy_at_0.2": (
+        "coefficients",
+        """
         insert into marts.fct_policy_rating
-        select * replace (0.2 as coefficient) from marts.fct_policy_rating where policy_no = 'P2'"""),
-    "universal_single_at_0.1": ("coefficients", """
-        update marts.fct_policy_rating set coefficient = 0.1 where policy_no = 'P3' and slice_kind = 'single'"""),
-    "top_up_not_the_single_coefficient": ("coefficients", """
-        update marts.fct_policy_rating set coefficient = 1 where slice_kind = 'top_up'"""),
-    "unknown_slice_kind": ("coefficients", """
-        update marts.fct_policy_rating set slice_kind = 'bonus' where policy_no = 'P4' and coverage_no = 1"""),
+        select * replace (0.2 as coefficient) from marts.fct_policy_rating where policy_no = 'P2'""",
+    ),
+    "universal_single_at_0.1": (
+        "coefficients",
+        """
+        update marts.fct_policy_rating set coefficient = 0.1 where policy_no = 'P3' and slice_kind = 'single'""",
+    ),
+    "top_up_not_the_single_coefficient": (
+        "coefficients",
+        """
+        update marts.fct_policy_rating set coefficient = 1 where slice_kind = 'top_up'""",
+    ),
+    "unknown_slice_kind": (
+        "coefficients",
+        """
+        update marts.fct_policy_rating set slice_kind = 'bonus' where policy_no = 'P4' and coverage_no = 1""",
+    ),
     # RULES §3
-    "group_policy_counts": ("exclusions", """
-        update marts.fct_policy_rating set excluded_reason = null where policy_no = 'P5'"""),
-    "six_month_cover_counts": ("exclusions", """
-        update marts.fct_policy_rating set excluded_reason = null where policy_no = 'P6'"""),
-    "free_look_cancelled_counts": ("exclusions", """
-        update marts.fct_policy_rating set excluded_reason = null where policy_no = 'P7'"""),
-    "counts_into_the_lapse": ("exclusions", """
+    "group_policy_counts": (
+        "exclusions",
+        """
+        update marts.fct_policy_rating set excluded_reason = null where policy_no = 'P5'""",
+    ),
+    "six_month_cover_counts": (
+        "exclusions",
+        """
+        update marts.fct_policy_rating set excluded_reason = null where policy_no = 'P6'""",
+    ),
+    "free_look_cancelled_counts": (
+        "exclusions",
+        """
+        update marts.fct_policy_rating set excluded_reason = null where policy_no = 'P7'""",
+    ),
+    "counts_into_the_lapse": (
+        "exclusions",
+        """
         update marts.fct_policy_rating set counts_until = '2025-02-01'
-        where policy_no = 'P8' and coverage_no = 0 and counts_from = '2023-01-16'"""),
-    "counts_after_whole_policy_surrender": ("exclusions", """
-        update marts.fct_policy_rating set counts_until = '2026-01-01' where policy_no = 'P9' and coverage_no = 1"""),
+        where policy_no = 'P8' and coverage_no = 0 and counts_from = '2023-01-16'""",
+    ),
+    "counts_after_whole_policy_surrender": (
+        "exclusions",
+        """
+        update marts.fct_policy_rating set counts_until = '2026-01-01' where policy_no = 'P9' and coverage_no = 1""",
+    ),
     # RULES §4
-    "threshold_gap": ("tier_thresholds",
-                      "update rules.tier_thresholds set lower_bound = 46000 where tier_code = 'star2'"),
-    "threshold_overlap": ("tier_thresholds",
-                          "update rules.tier_thresholds set upper_bound = 310000 where tier_code = 'star3'"),
-    "tier_code_off_its_premium": ("tier_codes", """
-        update marts.fct_member_tier_history set tier_code = 'star2' where holder_id = 'H1' and tier_rank = 1"""),
-    "tier_rows_overlap": ("tier_intervals", """
+    "threshold_gap": (
+        "tier_thresholds",
+        "update rules.tier_thresholds set lower_bound = 46000 where tier_code = 'star2'",
+    ),
+    "threshold_overlap": (
+        "tier_thresholds",
+        "update rules.tier_thresholds set upper_bound = 310000 where tier_code = 'star3'",
+    ),
+    "tier_code_off_its_premium": (
+        "tier_codes",
+        """
+        update marts.fct_member_tier_history set tier_code = 'star2' where holder_id = 'H1' and tier_rank = 1""",
+    ),
+    "tier_rows_overlap": (
+        "tier_intervals",
+        """
         update marts.fct_member_tier_history set valid_to = '2024-07-01'
-        where holder_id = 'H1' and valid_from = '2024-03-16'"""),
-    "rated_premium_rows_overlap": ("rated_premium_intervals", """
-        insert into marts.fct_member_rated_premium_history values ('H1', '2030-01-01', '2031-01-01', 38000)"""),
-    "tier_premium_disagrees_with_history": ("tier_premium_agreement", """
-        update marts.fct_member_tier_history set rated_premium = 39000 where holder_id = 'H1' and tier_rank = 1"""),
+        where holder_id = 'H1' and valid_from = '2024-03-16'""",
+    ),
+    "rated_premium_rows_overlap": (
+        "rated_premium_intervals",
+        """
+        insert into marts.fct_member_rated_premium_history values ('H1', '2030-01-01', '2031-01-01', 38000)""",
+    ),
+    "tier_premium_disagrees_with_history": (
+        "tier_premium_agreement",
+        """
+        update marts.fct_member_tier_history set rated_premium = 39000 where holder_id = 'H1' and tier_rank = 1""",
+    ),
     # RULES §6
-    "limousine_star5_once_a_year": ("entitlement_matrix", """
-        update marts.dim_entitlement set quota = 1 where service_code = 'limousine' and tier_code = 'star5'"""),
-    "hotline_for_family": ("entitlement_matrix", """
+    "limousine_star5_once_a_year": (
+        "entitlement_matrix",
+        """
+        update marts.dim_entitlement set quota = 1 where service_code = 'limousine' and tier_code = 'star5'""",
+    ),
+    "hotline_for_family": (
+        "entitlement_matrix",
+        """
         insert into marts.dim_entitlement values
-            ('handbook_2026', 'vip_hotline', 'family', null, 'unlimited', null, null)"""),
-    "home_care_star3_both": ("entitlement_matrix", """
+            ('handbook_2026', 'vip_hotline', 'family', null, 'unlimited', null, null)""",
+    ),
+    "home_care_star3_both": (
+        "entitlement_matrix",
+        """
         update marts.dim_entitlement set quota_group = null
-        where service_code = 'home_care' and tier_code = 'star3'"""),
-    "star2_may_book_star3_checkup": ("entitlement_matrix", """
+        where service_code = 'home_care' and tier_code = 'star3'""",
+    ),
+    "star2_may_book_star3_checkup": (
+        "entitlement_matrix",
+        """
         insert into marts.dim_entitlement values
-            ('handbook_2026', 'health_checkup', 'star2', 'star3', 'per_year', 1, 'health_checkup')"""),
-    "limousine_at_star1_judged_entitled": ("usage_entitlement", """
-        update marts.fct_benefit_usage set is_entitled_tier = true where usage_id = 'U2'"""),
-    "dental_at_family_judged_entitled": ("usage_entitlement", """
-        update marts.fct_benefit_usage set tier_code_at_service = 'family' where usage_id = 'U1'"""),
+            ('handbook_2026', 'health_checkup', 'star2', 'star3', 'per_year', 1, 'health_checkup')""",
+    ),
+    "limousine_at_star1_judged_entitled": (
+        "usage_entitlement",
+        """
+        update marts.fct_benefit_usage set is_entitled_tier = true where usage_id = 'U2'""",
+    ),
+    "dental_at_family_judged_entitled": (
+        "usage_entitlement",
+        """
+        update marts.fct_benefit_usage set tier_code_at_service = 'family' where usage_id = 'U1'""",
+    ),
     # inputs
-    "reinstate_without_lapse": ("status_transitions", """
+    "reinstate_without_lapse": (
+        "status_transitions",
+        """
         insert into staging.stg_core__policy_transactions values
-            ('T1b', 'P1', 0, 'reinstate', '2025-01-01', null, null, '2025-01-01 10:00:00')"""),
-    "lapse_after_surrender": ("status_transitions", """
+            ('T1b', 'P1', 0, 'reinstate', '2025-01-01', null, null, '2025-01-01 10:00:00')""",
+    ),
+    "lapse_after_surrender": (
+        "status_transitions",
+        """
         insert into staging.stg_core__policy_transactions values
-            ('T9b', 'P9', null, 'lapse', '2025-07-01', null, null, '2025-07-01 10:00:00')"""),
-    "snapshot_status_disagrees": ("policy_status",
-                                  "update staging.stg_core__policies set status = 'lapsed' where policy_no = 'P1'"),
-    "manifest_disagrees": ("batch_reconciliation", """
-        update raw.batch_files set rows_in_manifest = 202 where extract_date = '2026-01-05'"""),
-    "raw_table_lost_a_row": ("batch_reconciliation", """
-        delete from raw.customers where holder_id = 'C7'"""),
+            ('T9b', 'P9', null, 'lapse', '2025-07-01', null, null, '2025-07-01 10:00:00')""",
+    ),
+    "snapshot_status_disagrees": (
+        "policy_status",
+        "update staging.stg_core__policies set status = 'lapsed' where policy_no = 'P1'",
+    ),
+    "manifest_disagrees": (
+        "batch_reconciliation",
+        """
+        update raw.batch_files set rows_in_manifest = 202 where extract_date = '2026-01-05'""",
+    ),
+    "raw_table_lost_a_row": (
+        "batch_reconciliation",
+        """
+        delete from raw.customers where holder_id = 'C7'""",
+    ),
     # 6 quarantined of 206 rows = 2.9 %: over 1 %, and 6 rows is at least the 5-row minimum
-    "quarantine_rate_over_1_percent": ("quarantine_rate", """
+    "quarantine_rate_over_1_percent": (
+        "quarantine_rate",
+        """
         update raw.batch_files set rows_in_manifest = 206, rows_in_file = 206, rows_quarantined = 6
         where extract_date = '2026-01-05';
         insert into raw.quarantine values
@@ -442,7 +546,8 @@ BREAKS = {
             ('2026-01-05', 'customers.csv', 9, 'missing holder_id', '{}', '2026-01-05 12:00:00'),
             ('2026-01-05', 'customers.csv', 10, 'missing holder_id', '{}', '2026-01-05 12:00:00'),
             ('2026-01-05', 'customers.csv', 11, 'missing holder_id', '{}', '2026-01-05 12:00:00'),
-            ('2026-01-05', 'customers.csv', 12, 'missing holder_id', '{}', '2026-01-05 12:00:00')"""),
+            ('2026-01-05', 'customers.csv', 12, 'missing holder_id', '{}', '2026-01-05 12:00:00')""",
+    ),
 }
 
 
@@ -463,9 +568,16 @@ def test_failing_rows_name_the_offending_rows(warehouse: Path, dbt_tests: dict[s
     failure = _failed(warehouse, dbt_tests)["coefficients"]
     assert failure.failing_rows == 1
     [row] = failure.rows
-    assert (row["problem"], row["policy_no"], row["slice_kind"], row["product_category"], row["payment_mode"],
-            row["payment_years"], float(row["coefficient"]), float(row["handbook_coefficient"])) == (
-        "coefficient differs from the handbook", "P2", "regular", "endowment", "monthly", 5, 0.2, 0.5)
+    assert (
+        row["problem"],
+        row["policy_no"],
+        row["slice_kind"],
+        row["product_category"],
+        row["payment_mode"],
+        row["payment_years"],
+        float(row["coefficient"]),
+        float(row["handbook_coefficient"]),
+    ) == ("coefficient differs from the handbook", "P2", "regular", "endowment", "monthly", 5, 0.2, 0.5)
     _break(warehouse, BREAKS["counts_into_the_lapse"][1])
     exclusions = _failed(warehouse, dbt_tests)["exclusions"]
     assert exclusions.failing_rows == 1
@@ -488,12 +600,15 @@ def test_quarantine_threshold_is_configurable(warehouse: Path, dbt_tests: dict[s
 
 def test_a_few_bad_rows_in_a_small_file_are_not_a_rate(warehouse: Path, dbt_tests: dict[str, DbtTest]):
     # 3 quarantined of 203 rows = 1.5 %, but fewer than the 5-row minimum: judged as noise
-    _break(warehouse, """
+    _break(
+        warehouse,
+        """
         update raw.batch_files set rows_in_manifest = 203, rows_in_file = 203, rows_quarantined = 3
         where extract_date = '2026-01-05';
         insert into raw.quarantine values
             ('2026-01-05', 'customers.csv', 8, 'missing holder_id', '{}', '2026-01-05 12:00:00'),
-            ('2026-01-05', 'customers.csv', 9, 'missing holder_id', '{}', '2026-01-05 12:00:00')""")
+            ('2026-01-05', 'customers.csv', 9, 'missing holder_id', '{}', '2026-01-05 12:00:00')""",
+    )
     assert _failed(warehouse, dbt_tests) == {}
     assert set(_failed(warehouse, dbt_tests, quality.Settings(quarantine_min_rows=3))) == {"quarantine_rate"}
 
@@ -518,17 +633,31 @@ def test_dbt_test_reports_failing_rows_and_severity(warehouse: Path, dbt_tests: 
     tested = dbt(warehouse, "test", "--select", QUALITY_TESTS)
     assert tested.returncode == 1, tested.stdout + tested.stderr  # an error-severity test failed
     results = json.loads((warehouse.parent / "dbt_target" / "run_results.json").read_text(encoding="utf-8"))
-    outcomes = {r["unique_id"].split(".")[2]: (r["status"], r["failures"]) for r in results["results"]
-                if r["unique_id"].startswith("test.")}
+    outcomes = {
+        r["unique_id"].split(".")[2]: (r["status"], r["failures"])
+        for r in results["results"]
+        if r["unique_id"].startswith("test.")
+    }
     assert outcomes == {name: ("pass", 0) for name in dbt_tests} | {
-        "coefficients": ("fail", 1), "policy_status": ("warn", 1)}
+        "coefficients": ("fail", 1),
+        "policy_status": ("warn", 1),
+    }
+
 
 def test_record_results_writes_rows(tmp_path: Path):
     results = [
-        quality.CheckResult("coefficients", "marts/fct_policy_rating", "blocking", False, 3,
-                            [{"slice_kind": "regular", "coefficient": 0.2}], "pair not equal"),
-        quality.CheckResult("not_null_stg_core__customers_holder_id", "staging/stg_core__customers", "blocking",
-                            True, 0),
+        quality.CheckResult(
+            "coefficients",
+            "marts/fct_policy_rating",
+            "blocking",
+            False,
+            3,
+            [{"slice_kind": "regular", "coefficient": 0.2}],
+            "pair not equal",
+        ),
+        quality.CheckResult(
+            "not_null_stg_core__customers_holder_id", "staging/stg_core__customers", "blocking", True, 0
+        ),
     ]
     with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
         assert quality.record_results(con, "build-1", results) == 2
@@ -557,12 +686,16 @@ def _run_dagster_checks(path: Path, monkeypatch) -> dg.ExecuteInProcessResult:
     defs = dg.Definitions(
         assets=[dg.AssetSpec(dg.AssetKey(list(key))) for key in sorted(keys)],
         asset_checks=asset_checks,
-        jobs=[dg.define_asset_job("quality", selection=dg.AssetSelection.all_asset_checks(),
-                                  executor_def=dg.in_process_executor)],
+        jobs=[
+            dg.define_asset_job(
+                "quality", selection=dg.AssetSelection.all_asset_checks(), executor_def=dg.in_process_executor
+            )
+        ],
         resources={"settings": Settings()},
     )
     return defs.resolve_job_def("quality").execute_in_process(
-        raise_on_error=False, run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}})
+        raise_on_error=False, run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+    )
 
 
 def test_dagster_asset_checks_run_and_convert_to_results(warehouse: Path, monkeypatch):
@@ -573,7 +706,8 @@ def test_dagster_asset_checks_run_and_convert_to_results(warehouse: Path, monkey
     converted = [quality.from_evaluation(e) for e in evaluations]
     assert all(r.passed and r.failing_rows == 0 for r in converted)
     assert {(r.check_name, r.asset_key, r.severity) for r in converted} == {
-        (c.name, "/".join(c.asset_key), c.severity) for c in quality.CHECKS}
+        (c.name, "/".join(c.asset_key), c.severity) for c in quality.CHECKS
+    }
 
 
 def test_dagster_warning_check_fails_without_failing_the_run_and_is_recorded(warehouse: Path, monkeypatch):
@@ -585,14 +719,20 @@ def test_dagster_warning_check_fails_without_failing_the_run_and_is_recorded(war
     assert converted["quarantine_rate"].failing_rows == 1
     assert converted["quarantine_rate"].sample[0]["rows_quarantined"] == 6
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        recorded = con.execute("select check_name, severity, passed, failing_rows from quality.dq_check_results"
-                               ).fetchall()
+        recorded = con.execute(
+            "select check_name, severity, passed, failing_rows from quality.dq_check_results"
+        ).fetchall()
     assert recorded == [("quarantine_rate", "warning", False, 1)]
 
 
 def test_from_evaluation_converts_a_dbt_test_result():
     evaluation = dg.AssetCheckEvaluation(
-        asset_key=dg.AssetKey(["staging", "stg_core__customers"]), check_name="not_null_stg_core__customers_holder_id",
-        passed=False, severity=dg.AssetCheckSeverity.ERROR, metadata={"dagster_dbt/failed_row_count": 4})
+        asset_key=dg.AssetKey(["staging", "stg_core__customers"]),
+        check_name="not_null_stg_core__customers_holder_id",
+        passed=False,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={"dagster_dbt/failed_row_count": 4},
+    )
     assert quality.from_evaluation(evaluation) == quality.CheckResult(
-        "not_null_stg_core__customers_holder_id", "staging/stg_core__customers", "blocking", False, 4)
+        "not_null_stg_core__customers_holder_id", "staging/stg_core__customers", "blocking", False, 4
+    )

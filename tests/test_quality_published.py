@@ -25,34 +25,57 @@ from vipwh.landing import write_batch
 def snapshot_rows(tmp_path_factory) -> dict[str, list[tuple]]:
     root = tmp_path_factory.mktemp("published")
     landing, warehouse = root / "landing", root / "wh.duckdb"
-    write_batch(landing, "2026-11-20", {
-        "customers.csv": [_customer("H1"), {**_customer("H2"), "holder_id": ""}],
-        "policies.csv": [
-            _policy("P1", "H1", "whole_life", "annual", 20, "20000.00", "2024-03-01", "2024-03-15"),
-            _policy("P2", "H1", "whole_life", "annual", 10, "10000.00", "2024-03-01", "2024-03-15",
-                    status="surrendered", status_date="2025-06-01"),
-            _policy("P8", "H9", "whole_life", "annual", 10, "10000.00", "2024-03-01", "2024-03-15"),
-        ],
-        "policy_transactions.csv": [_new_business("T1", "P1", "20000.00", "2024-03-01"),
-                                    _new_business("T2", "P2", "10000.00", "2024-03-01")],
-    })
+    write_batch(
+        landing,
+        "2026-11-20",
+        {
+            "customers.csv": [_customer("H1"), {**_customer("H2"), "holder_id": ""}],
+            "policies.csv": [
+                _policy("P1", "H1", "whole_life", "annual", 20, "20000.00", "2024-03-01", "2024-03-15"),
+                _policy(
+                    "P2",
+                    "H1",
+                    "whole_life",
+                    "annual",
+                    10,
+                    "10000.00",
+                    "2024-03-01",
+                    "2024-03-15",
+                    status="surrendered",
+                    status_date="2025-06-01",
+                ),
+                _policy("P8", "H9", "whole_life", "annual", 10, "10000.00", "2024-03-01", "2024-03-15"),
+            ],
+            "policy_transactions.csv": [
+                _new_business("T1", "P1", "20000.00", "2024-03-01"),
+                _new_business("T2", "P2", "10000.00", "2024-03-01"),
+            ],
+        },
+    )
     write_batch(landing, "2026-11-21", {"customers.csv": [{**_customer("H1"), "city": "苏州市"}]})
     assert main(["build", "--landing", str(landing), "--warehouse", str(warehouse), "--quiet"]) == 0
     with connect_snapshot(warehouse) as con:
         return {
             "issues": con.execute(
                 """select issue_id, issue_code, holder_id, policy_no, coverage_no, txn_id, issue_date
-                   from quality.dq_rating_issues order by issue_id""").fetchall(),
+                   from quality.dq_rating_issues order by issue_id"""
+            ).fetchall(),
             "summary": con.execute(
                 """select summary_id, kind, extract_date, file_name, reason, rows_left_out
-                   from quality.dq_quarantine_summary order by summary_id""").fetchall(),
+                   from quality.dq_quarantine_summary order by summary_id"""
+            ).fetchall(),
             "ledger": con.execute(
                 """select extract_date, status, files, rows_in_files, rows_loaded, rows_quarantined,
                           loaded_at is not null
-                   from quality.dq_batch_ledger order by extract_date""").fetchall(),
-            "summary_columns": [row[0] for row in con.execute(
-                """select column_name from information_schema.columns
-                   where table_schema = 'quality' and table_name = 'dq_quarantine_summary'""").fetchall()],
+                   from quality.dq_batch_ledger order by extract_date"""
+            ).fetchall(),
+            "summary_columns": [
+                row[0]
+                for row in con.execute(
+                    """select column_name from information_schema.columns
+                   where table_schema = 'quality' and table_name = 'dq_quarantine_summary'"""
+                ).fetchall()
+            ],
         }
 
 
@@ -65,10 +88,22 @@ def test_the_implied_event_is_a_published_rating_issue(snapshot_rows):
 
 def test_the_orphan_and_the_quarantined_row_are_summarised(snapshot_rows):
     assert snapshot_rows["summary"] == [
-        ("orphan/2026-11-20/policies.csv/holder_id H9 is not a known customer", "orphan", date(2026, 11, 20),
-         "policies.csv", "holder_id H9 is not a known customer", 1),
-        ("quarantined/2026-11-20/customers.csv/missing holder_id", "quarantined", date(2026, 11, 20),
-         "customers.csv", "missing holder_id", 1),
+        (
+            "orphan/2026-11-20/policies.csv/holder_id H9 is not a known customer",
+            "orphan",
+            date(2026, 11, 20),
+            "policies.csv",
+            "holder_id H9 is not a known customer",
+            1,
+        ),
+        (
+            "quarantined/2026-11-20/customers.csv/missing holder_id",
+            "quarantined",
+            date(2026, 11, 20),
+            "customers.csv",
+            "missing holder_id",
+            1,
+        ),
     ]
     assert "raw_record" not in snapshot_rows["summary_columns"]  # may hold personal data
 

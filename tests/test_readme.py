@@ -46,9 +46,21 @@ def test_readme_lists_its_commands():
 def demo(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("readme")
     warehouse = root / "warehouse.duckdb"
-    done = subprocess.run(["make", "demo", "DEMO_HOLDERS=300", "DEMO_BATCHES=2", f"LANDING={root / 'landing'}",
-                           f"WAREHOUSE={warehouse}", f"BIN={Path(sys.executable).parent}"],
-                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=1200)
+    done = subprocess.run(
+        [
+            "make",
+            "demo",
+            "DEMO_HOLDERS=300",
+            "DEMO_BATCHES=2",
+            f"LANDING={root / 'landing'}",
+            f"WAREHOUSE={warehouse}",
+            f"BIN={Path(sys.executable).parent}",
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "published:" in done.stdout
     return warehouse
@@ -61,8 +73,13 @@ def test_every_readme_command_runs_or_is_covered(demo: Path):
         if command.startswith(".venv/bin/python -c "):
             script = command.removeprefix(".venv/bin/python -c ").strip()[1:-1]  # the quoted program
             assert "data/warehouse.duckdb" in script
-            done = subprocess.run([sys.executable, "-c", script.replace("data/warehouse.duckdb", str(demo))],
-                                  cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+            done = subprocess.run(
+                [sys.executable, "-c", script.replace("data/warehouse.duckdb", str(demo))],
+                cwd=REPO_ROOT,
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
             assert done.returncode == 0, done.stderr
             # tier counts of the demo book: a table of tier codes with their member counts
             assert "family" in done.stdout and "star1" in done.stdout

@@ -39,8 +39,12 @@ def spark_dir(book: Path) -> Path:
 
 
 def _marts(con: duckdb.DuckDBPyConnection) -> list[str]:
-    return [name for (name,) in con.execute(
-        "select table_name from information_schema.tables where table_schema = 'marts' order by 1").fetchall()]
+    return [
+        name
+        for (name,) in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts' order by 1"
+        ).fetchall()
+    ]
 
 
 def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> list[tuple[str, str]]:
@@ -72,12 +76,14 @@ def test_every_mart_from_spark_equals_duckdb(duckdb_file: Path, spark_dir: Path)
                 differences[mart] = ("rows", only_duckdb, only_spark)
         assert differences == {}
         # not a comparison of empty tables: the book's members, uses and quota lines are there
-        counts = dict(con.execute("""
+        counts = dict(
+            con.execute("""
             select 'dim_member', count(*) from marts.dim_member
             union all select 'fct_benefit_usage', count(*) from marts.fct_benefit_usage
             union all select 'mart_member_entitlements', count(*) from marts.mart_member_entitlements
             union all select 'mart_benefit_utilization', count(*) from marts.mart_benefit_utilization
-            union all select 'fct_member_tier_history', count(*) from marts.fct_member_tier_history""").fetchall())
+            union all select 'fct_member_tier_history', count(*) from marts.fct_member_tier_history""").fetchall()
+        )
     assert counts["dim_member"] > HOLDERS * 0.9
     assert min(counts.values()) > 100, counts
 
@@ -95,8 +101,18 @@ def test_spark_build_is_checked_and_published(spark_dir: Path, capsys):
         exported = con.execute(f"select count(*) from read_parquet('{spark_dir}/raw.db/policies/*.parquet')")
         assert loaded == 3 and exported.fetchone()[0] == policies
     capsys.readouterr()
-    assert main(["sql", "--warehouse", str(spark_dir), "--csv",
-                 "select count(*) as members from marts.dim_member where tier_code is not null"]) == 0
+    assert (
+        main(
+            [
+                "sql",
+                "--warehouse",
+                str(spark_dir),
+                "--csv",
+                "select count(*) as members from marts.dim_member where tier_code is not null",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "members" and int(out[1]) > 0
 
@@ -105,7 +121,17 @@ def test_spark_needs_a_directory_as_warehouse(tmp_path: Path, capsys):
     (tmp_path / "landing").mkdir()
     warehouse_file = tmp_path / "wh.duckdb"
     warehouse_file.write_bytes(b"")
-    code = main(["build", "--engine", "spark", "--landing", str(tmp_path / "landing"),
-                 "--warehouse", str(warehouse_file), "--quiet"])
+    code = main(
+        [
+            "build",
+            "--engine",
+            "spark",
+            "--landing",
+            str(tmp_path / "landing"),
+            "--warehouse",
+            str(warehouse_file),
+            "--quiet",
+        ]
+    )
     assert code == 1
     assert "takes a directory as --warehouse" in capsys.readouterr().err

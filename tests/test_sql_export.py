@@ -30,8 +30,12 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_xlsx_export_keeps_types_and_chinese(warehouse: Path, tmp_path: Path) -> None:
     out = tmp_path / "out" / "members.xlsx"
-    assert main(["sql", "--warehouse", str(warehouse), "--xlsx", str(out),
-                 "select * from marts.members order by holder_id"]) == 0
+    assert (
+        main(
+            ["sql", "--warehouse", str(warehouse), "--xlsx", str(out), "select * from marts.members order by holder_id"]
+        )
+        == 0
+    )
     sheet = load_workbook(out).active
     rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
     assert rows[0] == ["holder_id", "tier", "tier_since", "rated_premium", "uses", "loaded_at"]
@@ -45,9 +49,22 @@ def test_xlsx_export_keeps_types_and_chinese(warehouse: Path, tmp_path: Path) ->
 
 
 def test_csv_stays_plain_utf8(warehouse: Path, capsys) -> None:
-    assert main(["sql", "--warehouse", str(warehouse), "--csv", "select holder_id, tier, tier_since, rated_premium "
-                 "from marts.members order by holder_id"]) == 0
+    assert (
+        main(
+            [
+                "sql",
+                "--warehouse",
+                str(warehouse),
+                "--csv",
+                "select holder_id, tier, tier_since, rated_premium from marts.members order by holder_id",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
-    assert out.splitlines() == ["holder_id,tier,tier_since,rated_premium", "H1,三星 star3,2026-06-30,200000.50",
-                                "H2,家人 family,,12000.00"]
+    assert out.splitlines() == [
+        "holder_id,tier,tier_since,rated_premium",
+        "H1,三星 star3,2026-06-30,200000.50",
+        "H2,家人 family,,12000.00",
+    ]
     assert not out.startswith("\ufeff")

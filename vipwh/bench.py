@@ -36,14 +36,14 @@ def _model_times(run_results: Path) -> dict[str, float]:
         kind = unique_id.split(".")[0]
         if kind != "model":
             totals["dbt tests" if kind == "test" else f"dbt {kind}s"] = (
-                totals.get("dbt tests" if kind == "test" else f"dbt {kind}s", 0.0) + result["execution_time"])
+                totals.get("dbt tests" if kind == "test" else f"dbt {kind}s", 0.0) + result["execution_time"]
+            )
             continue
         totals[f"model {unique_id.split('.')[-1]}"] = result["execution_time"]
     return totals
 
 
-def run_bench(holders: int, seed: int, batches: int, workdir: Path, report: Path | None,
-              engine: str = "duckdb") -> int:
+def run_bench(holders: int, seed: int, batches: int, workdir: Path, report: Path | None, engine: str = "duckdb") -> int:
     vipwh = [sys.executable, "-m", "vipwh.cli"]
     root = workdir / (f"holders-{holders}" if engine == "duckdb" else f"holders-{holders}-{engine}")
     if root.exists():
@@ -54,15 +54,40 @@ def run_bench(holders: int, seed: int, batches: int, workdir: Path, report: Path
     logs = root / "logs" if engine == "duckdb" else warehouse / "logs"
     rows: list[tuple[str, str, str]] = []
 
-    seconds, rss, code = _run([*vipwh, "generate", "--out", str(landing), "--holders", str(holders),
-                               "--seed", str(seed), "--batches", str(batches)])
+    seconds, rss, code = _run(
+        [
+            *vipwh,
+            "generate",
+            "--out",
+            str(landing),
+            "--holders",
+            str(holders),
+            "--seed",
+            str(seed),
+            "--batches",
+            str(batches),
+        ]
+    )
     if code:
         return code
     size = sum(p.stat().st_size for p in landing.rglob("*.csv")) / 2**20
     rows.append(("generate", f"{seconds:.1f}", f"{rss:,.0f}"))
 
-    seconds, rss, code = _run([*vipwh, "build", "--landing", str(landing), "--warehouse", str(warehouse),
-                               "--engine", engine, "--quiet", "--summary-json", str(summary)])
+    seconds, rss, code = _run(
+        [
+            *vipwh,
+            "build",
+            "--landing",
+            str(landing),
+            "--warehouse",
+            str(warehouse),
+            "--engine",
+            engine,
+            "--quiet",
+            "--summary-json",
+            str(summary),
+        ]
+    )
     built = json.loads(summary.read_text()) if summary.exists() else {}
     for stage, stage_seconds in built.get("stage_seconds", {}).items():
         rows.append((f"build · {stage}", f"{stage_seconds:.1f}", ""))
@@ -72,8 +97,7 @@ def run_bench(holders: int, seed: int, batches: int, workdir: Path, report: Path
 
     input_rows = sum(f["rows_in"] for f in built.get("files", {}).values())
     lines = [
-        f"### {holders:,} holders, {batches} batch(es), seed {seed}, engine {engine}"
-        f" — {datetime.now():%Y-%m-%d %H:%M}",
+        f"### {holders:,} holders, {batches} batch(es), seed {seed}, engine {engine} — {datetime.now():%Y-%m-%d %H:%M}",
         "",
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}. "
         f"Input: {input_rows:,} rows, {size:,.0f} MiB of CSV. Build exit status {code}.",

@@ -13,8 +13,12 @@ EXIT_OK = 0
 EXIT_BUILD_FAILED = 1
 EXIT_BATCH_REJECTED = 3
 
-STAGES = (("ingest", ("ingest__", "raw__")), ("transform", ("vipwh_dbt",)), ("checks", ("quality__",)),
-          ("publish", ("publish__",)))
+STAGES = (
+    ("ingest", ("ingest__", "raw__")),
+    ("transform", ("vipwh_dbt",)),
+    ("checks", ("quality__",)),
+    ("publish", ("publish__",)),
+)
 
 
 def _stage_of(step_key: str) -> str:
@@ -28,8 +32,12 @@ def build_settings(landing: Path, warehouse: Path, as_of: date | None, engine: s
     """The run's settings from the command line (what is not given comes from the environment)."""
     from dagster_project.settings import Settings
 
-    return Settings(landing=str(landing.resolve()), warehouse=str(warehouse.resolve()),
-                    as_of=as_of.isoformat() if as_of else "", engine=engine)
+    return Settings(
+        landing=str(landing.resolve()),
+        warehouse=str(warehouse.resolve()),
+        as_of=as_of.isoformat() if as_of else "",
+        engine=engine,
+    )
 
 
 def spark_problem(warehouse: Path) -> str | None:
@@ -118,8 +126,14 @@ def _loaded_batches(warehouse: Path) -> int:
         return -1  # unreadable now (held by another program): the build's first step reports why
 
 
-def run_build(landing: Path, warehouse: Path, as_of: date | None = None, quiet: bool = False,
-              summary_json: Path | None = None, engine: str = "duckdb") -> int:
+def run_build(
+    landing: Path,
+    warehouse: Path,
+    as_of: date | None = None,
+    quiet: bool = False,
+    summary_json: Path | None = None,
+    engine: str = "duckdb",
+) -> int:
     """Build, and print what the build did; every failure ends in the summary and one line of cause, exit 1."""
     if not landing.exists():
         print(f"vipwh build: landing folder {landing} does not exist", file=sys.stderr)
@@ -156,8 +170,11 @@ def _run_locked(settings, quiet: bool, summary_json: Path | None) -> int:
         return EXIT_BUILD_FAILED
     if not found.batches and _loaded_batches(warehouse) == 0:
         _print_landing(found, {}, "")
-        print(f"vipwh build: no batch in {landing} (a batch is a folder YYYY-MM-DD with its _manifest.json) "
-              f"and nothing loaded in {warehouse}: nothing to build, nothing published", file=sys.stderr)
+        print(
+            f"vipwh build: no batch in {landing} (a batch is a folder YYYY-MM-DD with its _manifest.json) "
+            f"and nothing loaded in {warehouse}: nothing to build, nothing published",
+            file=sys.stderr,
+        )
         return EXIT_BUILD_FAILED
     progress.enable(not quiet)
     from dagster_project.project import DbtParseError, ensure_dbt_manifest
@@ -180,8 +197,7 @@ def _run_locked(settings, quiet: bool, summary_json: Path | None) -> int:
     try:
         code = _summarise(settings, result, logs, log_file, summary_json, fault)
     except Exception as exc:  # noqa: BLE001 - the summary itself must never end in a traceback
-        print(f"vipwh build: failed: {_cause(exc)} (while writing the summary); nothing published",
-              file=sys.stderr)
+        print(f"vipwh build: failed: {_cause(exc)} (while writing the summary); nothing published", file=sys.stderr)
         return EXIT_BUILD_FAILED
     return code
 
@@ -203,8 +219,12 @@ def _landing_report(found, warehouse: Path, run_id: str) -> dict[str, tuple[str,
     if warehouse.exists():
         try:
             with _connect_when_free(warehouse, seconds=5.0) as con:
-                ledger = {str(r[0]): r[1:] for r in con.execute(
-                    "select extract_date, status, manifest_sha256, build_id, message from raw.batches").fetchall()}
+                ledger = {
+                    str(r[0]): r[1:]
+                    for r in con.execute(
+                        "select extract_date, status, manifest_sha256, build_id, message from raw.batches"
+                    ).fetchall()
+                }
                 for r in con.execute("""select extract_date, build_id, manifest_sha256, message
                                         from raw.batch_rejections order by rejected_at""").fetchall():
                     rejections[str(r[0])].append(r[1:])
@@ -293,14 +313,22 @@ def _summarise(settings, result, logs, log_file: Path, summary_json: Path | None
                 files = con.execute(
                     """select file_name, count(*), sum(rows_in_file), sum(rows_loaded), sum(rows_quarantined)
                        from raw.batch_files where build_id = ? group by file_name order by file_name""",
-                    [run_id]).fetchall()
-                notes = [f"{r[0]}: {r[1]}" for r in con.execute(
-                    """select extract_date, note from raw.batch_files where build_id = ? and note is not null
-                       order by 1, file_name""", [run_id]).fetchall()]
+                    [run_id],
+                ).fetchall()
+                notes = [
+                    f"{r[0]}: {r[1]}"
+                    for r in con.execute(
+                        """select extract_date, note from raw.batch_files where build_id = ? and note is not null
+                       order by 1, file_name""",
+                        [run_id],
+                    ).fetchall()
+                ]
                 total_loaded = con.execute("select count(*) from raw.batches where status = 'loaded'").fetchone()[0]
                 rejected_rows = con.execute(
                     """select extract_date, message from raw.batch_rejections
-                       where build_id = ? and manifest_sha256 is null order by 1, rejected_at""", [run_id]).fetchall()
+                       where build_id = ? and manifest_sha256 is null order by 1, rejected_at""",
+                    [run_id],
+                ).fetchall()
         except duckdb.Error:
             pass
     loaded_now = sorted(name for name, (status, _) in report.items() if status == "loaded_now")
@@ -310,28 +338,38 @@ def _summarise(settings, result, logs, log_file: Path, summary_json: Path | None
     _print_landing(found, report, str(settings.landing_dir()))
     for extract_date, message in rejected_rows:
         print(f"  REJECTED batch {extract_date}: {message}", file=sys.stderr)
-    print(f"  batches loaded now: {len(loaded_now)}"
-          + (f" ({loaded_now[0]} … {loaded_now[-1]})" if loaded_now else "")
-          + f"; loaded in all: {total_loaded}")
+    print(
+        f"  batches loaded now: {len(loaded_now)}"
+        + (f" ({loaded_now[0]} … {loaded_now[-1]})" if loaded_now else "")
+        + f"; loaded in all: {total_loaded}"
+    )
     if files:
         print(f"  {'file':<26} {'batches':>7} {'rows in':>12} {'loaded':>12} {'quarantined':>12}")
         for name, n_batches, rows_in, rows_loaded, rows_quarantined in files:
             print(f"  {name:<26} {n_batches:>7} {rows_in:>12,} {rows_loaded:>12,} {rows_quarantined:>12,}")
     for note in notes:
         print(f"  WARNING {note}", file=sys.stderr)
-    print(f"  checks: {len(checks)} run, {len(checks) - len(failed_checks)} passed, {len(failed_checks)} failed"
-          f" ({len(blocking_failed)} blocking)")
+    print(
+        f"  checks: {len(checks)} run, {len(checks) - len(failed_checks)} passed, {len(failed_checks)} failed"
+        f" ({len(blocking_failed)} blocking)"
+    )
     for check in failed_checks[:30]:
         severity = "blocking" if check.severity == dg.AssetCheckSeverity.ERROR else "warning"
         metadata = {key: getattr(value, "value", value) for key, value in (check.metadata or {}).items()}
         detail = f"{metadata['failing_rows']} failing rows" if "failing_rows" in metadata else ""
-        print(f"    FAILED ({severity}) {check.asset_key.to_user_string()} · {check.check_name}"
-              + (f": {detail}" if detail else ""), file=sys.stderr)
+        print(
+            f"    FAILED ({severity}) {check.asset_key.to_user_string()} · {check.check_name}"
+            + (f": {detail}" if detail else ""),
+            file=sys.stderr,
+        )
         if "sample" in metadata:
-            print(f"      sample: {json.dumps(metadata['sample'], ensure_ascii=False, default=str)[:600]}",
-                  file=sys.stderr)
-    published = result is not None and any(event.asset_key.path[0] == "publish"
-                                           for event in result.get_asset_materialization_events())
+            print(
+                f"      sample: {json.dumps(metadata['sample'], ensure_ascii=False, default=str)[:600]}",
+                file=sys.stderr,
+            )
+    published = result is not None and any(
+        event.asset_key.path[0] == "publish" for event in result.get_asset_materialization_events()
+    )
     if published:
         from dagster_project.lib.publish import current_snapshot
 
@@ -343,15 +381,25 @@ def _summarise(settings, result, logs, log_file: Path, summary_json: Path | None
     print(f"  dbt log: {log_file}")
     success = result is not None and result.success and fault is None
     if summary_json is not None:
-        summary_json.write_text(json.dumps({
-            "success": success, "stage_seconds": stage_seconds,
-            "files": {name: {"batches": b, "rows_in": i, "loaded": lo, "quarantined": q}
-                      for name, b, i, lo, q in files},
-            "checks_run": len(checks), "checks_failed": len(failed_checks),
-            "batches_loaded": len(loaded_now), "batches_rejected": len(rejected_now),
-            "landing": {name: status for name, (status, _) in report.items()},
-            "fault": fault,
-        }, indent=1))
+        summary_json.write_text(
+            json.dumps(
+                {
+                    "success": success,
+                    "stage_seconds": stage_seconds,
+                    "files": {
+                        name: {"batches": b, "rows_in": i, "loaded": lo, "quarantined": q}
+                        for name, b, i, lo, q in files
+                    },
+                    "checks_run": len(checks),
+                    "checks_failed": len(failed_checks),
+                    "batches_loaded": len(loaded_now),
+                    "batches_rejected": len(rejected_now),
+                    "landing": {name: status for name, (status, _) in report.items()},
+                    "fault": fault,
+                },
+                indent=1,
+            )
+        )
 
     if fault is not None:
         print(f"vipwh build: failed: {fault}; nothing published", file=sys.stderr)

@@ -22,16 +22,24 @@ def _date(text: str) -> date:
 def cmd_generate(args: argparse.Namespace) -> int:
     from vipwh.generate import generate_book
 
-    kwargs = dict(out=Path(args.out), holders=args.holders, seed=args.seed, batches=args.batches,
-                  dirty_rate=args.dirty_rate, encoding=args.encoding)
+    kwargs = dict(
+        out=Path(args.out),
+        holders=args.holders,
+        seed=args.seed,
+        batches=args.batches,
+        dirty_rate=args.dirty_rate,
+        encoding=args.encoding,
+    )
     if args.start:
         kwargs["start"] = args.start
     if args.end:
         kwargs["end"] = args.end
     started = time.monotonic()
     summary = generate_book(**kwargs)
-    print(f"generated {args.holders} holders as {args.batches} batch(es) under {args.out} "
-          f"in {time.monotonic() - started:.1f}s")
+    print(
+        f"generated {args.holders} holders as {args.batches} batch(es) under {args.out} "
+        f"in {time.monotonic() - started:.1f}s"
+    )
     if isinstance(summary, dict) and summary.get("rows"):
         for name, rows in summary["rows"].items():
             print(f"  {name:<26} {rows:>12,} rows")
@@ -41,9 +49,14 @@ def cmd_generate(args: argparse.Namespace) -> int:
 def cmd_build(args: argparse.Namespace) -> int:
     from vipwh.build import run_build
 
-    return run_build(landing=Path(args.landing), warehouse=Path(args.warehouse), as_of=args.as_of,
-                     quiet=args.quiet, summary_json=Path(args.summary_json) if args.summary_json else None,
-                     engine=args.engine)
+    return run_build(
+        landing=Path(args.landing),
+        warehouse=Path(args.warehouse),
+        as_of=args.as_of,
+        quiet=args.quiet,
+        summary_json=Path(args.summary_json) if args.summary_json else None,
+        engine=args.engine,
+    )
 
 
 def cmd_sql(args: argparse.Namespace) -> int:
@@ -82,9 +95,14 @@ def cmd_sql(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from vipwh.bench import run_bench
 
-    return run_bench(holders=args.holders, seed=args.seed, batches=args.batches, workdir=Path(args.workdir),
-                     engine=args.engine,
-                     report=Path(args.report) if args.report else None)
+    return run_bench(
+        holders=args.holders,
+        seed=args.seed,
+        batches=args.batches,
+        workdir=Path(args.workdir),
+        engine=args.engine,
+        report=Path(args.report) if args.report else None,
+    )
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
@@ -97,16 +115,33 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         print(f"vipwh dashboard: no warehouse at {warehouse}", file=sys.stderr)
         return 2
     if current_snapshot(warehouse) is None:
-        print(f"vipwh dashboard: nothing published yet for {warehouse}; pages show a notice until "
-              "`vipwh build` publishes a snapshot", file=sys.stderr)
+        print(
+            f"vipwh dashboard: nothing published yet for {warehouse}; pages show a notice until "
+            "`vipwh build` publishes a snapshot",
+            file=sys.stderr,
+        )
     app = Path(__file__).resolve().parent / "dashboard" / "app.py"
-    command = [sys.executable, "-m", "streamlit", "run", str(app),
-               "--server.headless", "true", "--server.address", args.address, "--server.port", str(args.port),
-               "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false",
-               "--client.toolbarMode", "viewer"]  # no Deploy button, whatever the working directory
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app),
+        "--server.headless",
+        "true",
+        "--server.address",
+        args.address,
+        "--server.port",
+        str(args.port),
+        "--server.fileWatcherType",
+        "none",
+        "--browser.gatherUsageStats",
+        "false",
+        "--client.toolbarMode",
+        "viewer",
+    ]  # no Deploy button, whatever the working directory
     env = {**os.environ, "VIPWH_WAREHOUSE": str(warehouse)}
-    print(f"vipwh dashboard: http://{args.address}:{args.port}/ (warehouse {warehouse}); Ctrl-C stops it",
-          flush=True)
+    print(f"vipwh dashboard: http://{args.address}:{args.port}/ (warehouse {warehouse}); Ctrl-C stops it", flush=True)
     os.execve(sys.executable, command, env)  # Streamlit takes over this process (signals reach it directly)
     return EXIT_OK  # not reached
 
@@ -118,23 +153,27 @@ def cmd_scenario_run(args: argparse.Namespace) -> int:
 
     started = time.monotonic()
     try:
-        result = run_scenario(Path(args.proposal), Path(args.warehouse), as_of=args.as_of,
-                              publish=not args.no_publish)
+        result = run_scenario(Path(args.proposal), Path(args.warehouse), as_of=args.as_of, publish=not args.no_publish)
     except ProposalError as exc:
         print(f"vipwh scenario: {exc}", file=sys.stderr)
         return 2
     except ScenarioError as exc:
         print(f"vipwh scenario: {exc}", file=sys.stderr)
         return EXIT_BUILD_FAILED
-    print(f"vipwh scenario: {result.scenario_id} as of {result.as_of} (baseline {result.baseline_rulebook_id}, "
-          f"benefit rates from {result.reference_year})")
+    print(
+        f"vipwh scenario: {result.scenario_id} as of {result.as_of} (baseline {result.baseline_rulebook_id}, "
+        f"benefit rates from {result.reference_year})"
+    )
     print(run_summary(result, Path(args.warehouse)))
     for note in result.notes:
         print(f"  {note}", file=sys.stderr)
     if result.snapshot:
         print(f"  published: {result.snapshot}")
-    print("  time: " + ", ".join(f"{stage} {seconds:.1f}s" for stage, seconds in result.seconds.items())
-          + f"; total {time.monotonic() - started:.1f}s")
+    print(
+        "  time: "
+        + ", ".join(f"{stage} {seconds:.1f}s" for stage, seconds in result.seconds.items())
+        + f"; total {time.monotonic() - started:.1f}s"
+    )
     return EXIT_OK
 
 
@@ -187,17 +226,24 @@ def parser() -> argparse.ArgumentParser:
 
     build = sub.add_parser("build", help="ingest new batches, build and check the warehouse (Dagster job)")
     build.add_argument("--landing", default=os.environ.get("VIPWH_LANDING", "data/landing"))
-    build.add_argument("--warehouse", default=os.environ.get("VIPWH_WAREHOUSE", "data/warehouse.duckdb"),
-                       help="DuckDB file (engine duckdb) or Spark warehouse directory (engine spark)")
-    build.add_argument("--engine", choices=["duckdb", "spark"], default="duckdb",
-                       help="where dbt runs: DuckDB in this process (default) or Spark (docs/spark.md)")
+    build.add_argument(
+        "--warehouse",
+        default=os.environ.get("VIPWH_WAREHOUSE", "data/warehouse.duckdb"),
+        help="DuckDB file (engine duckdb) or Spark warehouse directory (engine spark)",
+    )
+    build.add_argument(
+        "--engine",
+        choices=["duckdb", "spark"],
+        default="duckdb",
+        help="where dbt runs: DuckDB in this process (default) or Spark (docs/spark.md)",
+    )
     build.add_argument("--as-of", type=_date, help="valuation date (default: latest extract date loaded)")
     build.add_argument("--quiet", action="store_true", help="no progress lines")
     build.add_argument("--summary-json", help="also write the build summary as JSON to this file")
     build.set_defaults(func=cmd_build)
 
     sql = sub.add_parser("sql", help="query the latest published snapshot of a warehouse (read-only)")
-    sql.add_argument("query", help="SQL, e.g. \"select tier_code, count(*) from marts.dim_member group by 1\"")
+    sql.add_argument("query", help='SQL, e.g. "select tier_code, count(*) from marts.dim_member group by 1"')
     sql.add_argument("--warehouse", default=os.environ.get("VIPWH_WAREHOUSE", "data/warehouse.duckdb"))
     sql_output = sql.add_mutually_exclusive_group()
     sql_output.add_argument("--csv", action="store_true", help="print CSV (UTF-8) instead of a table")

@@ -16,20 +16,49 @@ SERVICES_SEED = REPO_ROOT / "dbt_project" / "seeds" / "benefits" / "services.csv
 
 GENDERS = ("M", "F")
 PRODUCT_CATEGORIES = (
-    "whole_life", "term_life", "annuity", "critical_illness", "endowment",
-    "participating", "universal", "medical", "accident", "other",
+    "whole_life",
+    "term_life",
+    "annuity",
+    "critical_illness",
+    "endowment",
+    "participating",
+    "universal",
+    "medical",
+    "accident",
+    "other",
 )
 PAYMENT_MODES = ("annual", "semi_annual", "quarterly", "monthly", "single")
 POLICY_STATUSES = (
-    "in_force", "free_look_cancelled", "surrendered", "lapsed", "reduced_paid_up", "premium_waived",
+    "in_force",
+    "free_look_cancelled",
+    "surrendered",
+    "lapsed",
+    "reduced_paid_up",
+    "premium_waived",
     "terminated",
 )
 TXN_TYPES = (
-    "new_business", "free_look_cancel", "surrender", "lapse", "reinstate", "reduced_paid_up",
-    "premium_waiver", "terminate", "add_coverage", "reduce_coverage", "add_rider", "top_up",
+    "new_business",
+    "free_look_cancel",
+    "surrender",
+    "lapse",
+    "reinstate",
+    "reduced_paid_up",
+    "premium_waiver",
+    "terminate",
+    "add_coverage",
+    "reduce_coverage",
+    "add_rider",
+    "top_up",
 )
 STATUS_TXN_TYPES = (
-    "free_look_cancel", "surrender", "lapse", "reinstate", "reduced_paid_up", "premium_waiver", "terminate",
+    "free_look_cancel",
+    "surrender",
+    "lapse",
+    "reinstate",
+    "reduced_paid_up",
+    "premium_waiver",
+    "terminate",
 )
 RELATIONS = ("spouse", "parent", "child", "other")
 BENEFICIARY_RELATIONS = ("self", "spouse", "parent", "child", "other")
@@ -65,7 +94,9 @@ def _c(name: str, type_: str = "varchar", **kw) -> Column:
 
 EXTRACT_FILES: tuple[ExtractFile, ...] = (
     ExtractFile(
-        "customers.csv", "customers", ("holder_id",),
+        "customers.csv",
+        "customers",
+        ("holder_id",),
         (
             _c("holder_id", required=True),
             _c("gender", codes=GENDERS),
@@ -76,7 +107,9 @@ EXTRACT_FILES: tuple[ExtractFile, ...] = (
         ),
     ),
     ExtractFile(
-        "policies.csv", "policies", ("policy_no", "coverage_no"),
+        "policies.csv",
+        "policies",
+        ("policy_no", "coverage_no"),
         (
             _c("policy_no", required=True),
             _c("coverage_no", "integer", required=True, non_negative=True),
@@ -96,7 +129,9 @@ EXTRACT_FILES: tuple[ExtractFile, ...] = (
         ),
     ),
     ExtractFile(
-        "policy_transactions.csv", "policy_transactions", ("txn_id",),
+        "policy_transactions.csv",
+        "policy_transactions",
+        ("txn_id",),
         (
             _c("txn_id", required=True),
             _c("policy_no", required=True),
@@ -109,7 +144,9 @@ EXTRACT_FILES: tuple[ExtractFile, ...] = (
         ),
     ),
     ExtractFile(
-        "relatives.csv", "relatives", ("relative_id",),
+        "relatives.csv",
+        "relatives",
+        ("relative_id",),
         (
             _c("relative_id", required=True),
             _c("holder_id", required=True),
@@ -117,7 +154,9 @@ EXTRACT_FILES: tuple[ExtractFile, ...] = (
         ),
     ),
     ExtractFile(
-        "service_activations.csv", "service_activations", ("holder_id", "service_code"),
+        "service_activations.csv",
+        "service_activations",
+        ("holder_id", "service_code"),
         (
             _c("holder_id", required=True),
             _c("service_code", required=True, codes=None),  # checked against the service catalogue
@@ -125,7 +164,9 @@ EXTRACT_FILES: tuple[ExtractFile, ...] = (
         ),
     ),
     ExtractFile(
-        "service_usage.csv", "service_usage", ("usage_id",),
+        "service_usage.csv",
+        "service_usage",
+        ("usage_id",),
         (
             _c("usage_id", required=True),
             _c("holder_id", required=True),

@@ -65,11 +65,18 @@ def generate_book(
     _check(holders, start, end, batches, dirty_rate, encoding)
     out = Path(out)
     extract_dates = [end - timedelta(days=batches - 1 - i) for i in range(batches)]
-    plan = Plan(seed=seed, holders=holders, start=day_number(start), end=day_number(end),
-                batch_days=tuple(day_number(d) for d in extract_dates), gb18030=encoding == "gb18030")
+    plan = Plan(
+        seed=seed,
+        holders=holders,
+        start=day_number(start),
+        end=day_number(end),
+        batch_days=tuple(day_number(d) for d in extract_dates),
+        gb18030=encoding == "gb18030",
+    )
     folders = [_fresh_folder(out / d.isoformat()) for d in extract_dates]
-    sinks = {(b, f.name): _Sink(folders[b] / f.name, header(f.column_names))
-             for b in range(batches) for f in EXTRACT_FILES}
+    sinks = {
+        (b, f.name): _Sink(folders[b] / f.name, header(f.column_names)) for b in range(batches) for f in EXTRACT_FILES
+    }
     chunks = [(no, lo, min(lo + CHUNK_HOLDERS, holders)) for no, lo in enumerate(range(0, holders, CHUNK_HOLDERS))]
     _run_chunks(plan, chunks, dirty_rate, workers, lambda key, data, rows: sinks[key].write(data, rows))
     summary_batches = []
@@ -85,12 +92,18 @@ def generate_book(
         pending = folders[b] / (MANIFEST + ".tmp")
         pending.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
         os.replace(pending, folders[b] / MANIFEST)  # last: the batch is complete from here on
-        summary_batches.append({"extract_date": extract_date.isoformat(),
-                                "files": {name: sink.rows for name, sink in files.items()}})
+        summary_batches.append(
+            {"extract_date": extract_date.isoformat(), "files": {name: sink.rows for name, sink in files.items()}}
+        )
     totals = {f.name: sum(b["files"].get(f.name, 0) for b in summary_batches) for f in EXTRACT_FILES}
     return {
-        "out": str(out), "holders": holders, "seed": seed, "encoding": encoding,
-        "batches": summary_batches, "rows": totals, "seconds": round(time.perf_counter() - began, 2),
+        "out": str(out),
+        "holders": holders,
+        "seed": seed,
+        "encoding": encoding,
+        "batches": summary_batches,
+        "rows": totals,
+        "seconds": round(time.perf_counter() - began, 2),
     }
 
 
@@ -136,8 +149,13 @@ class _Sink:
         self.rows += rows
 
 
-def _run_chunks(plan: Plan, chunks: list[tuple[int, int, int]], dirty_rate: float, workers: int | None,
-                emit: Callable[[tuple[int, str], bytes | memoryview, int], None]) -> None:
+def _run_chunks(
+    plan: Plan,
+    chunks: list[tuple[int, int, int]],
+    dirty_rate: float,
+    workers: int | None,
+    emit: Callable[[tuple[int, str], bytes | memoryview, int], None],
+) -> None:
     """Render every chunk and ``emit`` its bytes for each (batch, file), in chunk order.
 
     With more than one chunk the chunks render in worker processes, which hand their bytes over in a
@@ -148,8 +166,11 @@ def _run_chunks(plan: Plan, chunks: list[tuple[int, int, int]], dirty_rate: floa
             for key, (data, rows) in render_chunk(plan, no, lo, hi, dirty_rate).items():
                 emit(key, data, rows)
         return
-    with tempfile.TemporaryDirectory(prefix="vipwh-generate-") as scratch, _one_polars_thread_in_children(), \
-            ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+    with (
+        tempfile.TemporaryDirectory(prefix="vipwh-generate-") as scratch,
+        _one_polars_thread_in_children(),
+        ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool,
+    ):
         pending: list[Future[tuple[str, list[tuple[int, str, int, int, int]]]]] = []
         for no, lo, hi in chunks:
             pending.append(pool.submit(_render_chunk_to_file, plan, no, lo, hi, dirty_rate, scratch))
@@ -159,8 +180,9 @@ def _run_chunks(plan: Plan, chunks: list[tuple[int, int, int]], dirty_rate: floa
             _drain(*pending.pop(0).result(), emit)
 
 
-def _render_chunk_to_file(plan: Plan, chunk_no: int, lo: int, hi: int, dirty_rate: float,
-                          scratch: str) -> tuple[str, list[tuple[int, str, int, int, int]]]:
+def _render_chunk_to_file(
+    plan: Plan, chunk_no: int, lo: int, hi: int, dirty_rate: float, scratch: str
+) -> tuple[str, list[tuple[int, str, int, int, int]]]:
     path = Path(scratch) / f"chunk-{chunk_no:06d}.bin"
     index = []
     offset = 0
@@ -172,8 +194,11 @@ def _render_chunk_to_file(plan: Plan, chunk_no: int, lo: int, hi: int, dirty_rat
     return str(path), index
 
 
-def _drain(path: str, index: list[tuple[int, str, int, int, int]],
-           emit: Callable[[tuple[int, str], bytes | memoryview, int], None]) -> None:
+def _drain(
+    path: str,
+    index: list[tuple[int, str, int, int, int]],
+    emit: Callable[[tuple[int, str], bytes | memoryview, int], None],
+) -> None:
     with open(path, "rb") as fh:
         size = os.fstat(fh.fileno()).st_size
         mapped = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if size else None
@@ -182,7 +207,7 @@ def _drain(path: str, index: list[tuple[int, str, int, int, int]],
                 if mapped is None:
                     emit((batch, name), b"", rows)
                     continue
-                with memoryview(mapped)[offset:offset + length] as data:
+                with memoryview(mapped)[offset : offset + length] as data:
                     emit((batch, name), data, rows)
         finally:
             if mapped is not None:

@@ -55,8 +55,12 @@ def export_offline(notebook: Path, out_dir: Path, env: dict[str, str] | None = N
     out_dir.mkdir(parents=True, exist_ok=True)
     page = out_dir / f"{notebook.stem}.html"
     marimo = Path(sys.executable).with_name("marimo")
-    done = subprocess.run([str(marimo), "export", "html", str(notebook), "-o", str(page), "-f"],
-                          capture_output=True, text=True, env=env if env is not None else dict(os.environ))
+    done = subprocess.run(
+        [str(marimo), "export", "html", str(notebook), "-o", str(page), "-f"],
+        capture_output=True,
+        text=True,
+        env=env if env is not None else dict(os.environ),
+    )
     if done.returncode != 0:
         raise RuntimeError(f"marimo export html {notebook} failed:\n{done.stdout}{done.stderr}")
     copy_assets(out_dir)

@@ -13,9 +13,13 @@ def landed_batches_key(landing) -> str:
     return ",".join(f"{b.label}:{b.manifest_sha256[:12]}" for b in discover(landing))
 
 
-@dg.sensor(job_name=BUILD_JOB, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.STOPPED,
-           description="Requests a build when a new complete batch (a folder with its _manifest.json) lands "
-                       "or a manifest changes.")
+@dg.sensor(
+    job_name=BUILD_JOB,
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.STOPPED,
+    description="Requests a build when a new complete batch (a folder with its _manifest.json) lands "
+    "or a manifest changes.",
+)
 def new_batch_sensor(context: dg.SensorEvaluationContext, settings: Settings):
     landing = settings.landing_dir()
     key = landed_batches_key(landing)
@@ -26,7 +30,10 @@ def new_batch_sensor(context: dg.SensorEvaluationContext, settings: Settings):
 
 
 daily_build = dg.ScheduleDefinition(
-    name="daily_build", job_name=BUILD_JOB, cron_schedule="0 6 * * *", execution_timezone="Asia/Shanghai",
+    name="daily_build",
+    job_name=BUILD_JOB,
+    cron_schedule="0 6 * * *",
+    execution_timezone="Asia/Shanghai",
     default_status=dg.DefaultScheduleStatus.STOPPED,
     description="Every morning at 06:00 Beijing time, after the core system's nightly extract.",
 )

@@ -6,7 +6,6 @@ On DuckDB both are no-ops: dbt reads ingestion's raw tables and writes the marts
 wrote, so the checks, build_info and publish read what Spark built.
 """
 
-
 from collections.abc import Sequence
 
 import dagster as dg
@@ -27,23 +26,32 @@ class SparkRelationsMissing(Exception):
     """Spark wrote no Parquet for some dbt relations."""
 
 
-@dg.asset(key=RAW_PARQUET_KEY, group_name=GROUP, deps=[LEDGER_KEY],
-          description="Spark only: every raw table of the control file as Parquet under <warehouse>/raw.db/, "
-                      "written to a fresh folder and swapped in. A no-op on DuckDB.")
+@dg.asset(
+    key=RAW_PARQUET_KEY,
+    group_name=GROUP,
+    deps=[LEDGER_KEY],
+    description="Spark only: every raw table of the control file as Parquet under <warehouse>/raw.db/, "
+    "written to a fresh folder and swapped in. A no-op on DuckDB.",
+)
 def raw_parquet(context: dg.AssetExecutionContext, settings: Settings) -> dg.MaterializeResult:
     if settings.engine_name() != SPARK:
         return dg.MaterializeResult(metadata={"engine": settings.engine_name(), "rows_exported": 0})
     with connect(settings) as con:
         counts = engine.export_raw(con, settings.spark_warehouse())
     progress.say(f"spark: raw tables exported as Parquet ({sum(counts.values()):,} rows)")
-    return dg.MaterializeResult(metadata={"engine": SPARK, "rows_exported": sum(counts.values()),
-                                          "tables": dg.MetadataValue.json(counts)})
+    return dg.MaterializeResult(
+        metadata={"engine": SPARK, "rows_exported": sum(counts.values()), "tables": dg.MetadataValue.json(counts)}
+    )
 
 
 def build_spark_relations_asset(dbt_keys: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
-    @dg.asset(key=SPARK_RELATIONS_KEY, group_name=GROUP, deps=list(dbt_keys),
-              description="Spark only: one view per dbt model and seed in the control file, over the Parquet "
-                          "Spark wrote, for the checks and publish. A no-op on DuckDB.")
+    @dg.asset(
+        key=SPARK_RELATIONS_KEY,
+        group_name=GROUP,
+        deps=list(dbt_keys),
+        description="Spark only: one view per dbt model and seed in the control file, over the Parquet "
+        "Spark wrote, for the checks and publish. A no-op on DuckDB.",
+    )
     def spark_relations(context: dg.AssetExecutionContext, settings: Settings) -> dg.MaterializeResult:
         if settings.engine_name() != SPARK:
             return dg.MaterializeResult(metadata={"engine": settings.engine_name(), "views": 0})

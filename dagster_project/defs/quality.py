@@ -20,8 +20,11 @@ GROUP = "quality"
 
 def check_settings(settings: Settings) -> quality.Settings:
     """The checks' settings from the run's settings: the valuation date and the quarantine threshold."""
-    return quality.Settings(as_of=settings.as_of_date(), quarantine_rate_max=settings.quarantine_rate(),
-                            quarantine_min_rows=settings.quarantine_rows())
+    return quality.Settings(
+        as_of=settings.as_of_date(),
+        quarantine_rate_max=settings.quarantine_rate(),
+        quarantine_min_rows=settings.quarantine_rows(),
+    )
 
 
 def _spark_connection(settings: Settings):
@@ -47,8 +50,9 @@ def _asset_check(check: quality.Check) -> dg.AssetChecksDefinition:
 
     @dg.multi_asset_check(name=f"quality__{check.name}", specs=[spec], description=check.description)
     def _check(context: dg.AssetCheckExecutionContext, settings: Settings):
-        result = quality.run_check(check, settings.warehouse_file(), check_settings(settings),
-                                   connect=_spark_connection(settings))
+        result = quality.run_check(
+            check, settings.warehouse_file(), check_settings(settings), connect=_spark_connection(settings)
+        )
         with connect(settings) as con:
             quality.record_results(con, context.run.run_id, [result])
         if not result.passed:
@@ -70,5 +74,6 @@ def _asset_check(check: quality.Check) -> dg.AssetChecksDefinition:
 
 
 asset_checks: list[dg.AssetChecksDefinition] = [_asset_check(check) for check in quality.CHECKS]
-checked_asset_keys: list[dg.AssetKey] = sorted({dg.AssetKey(list(c.asset_key)) for c in quality.CHECKS},
-                                               key=lambda key: key.to_user_string())
+checked_asset_keys: list[dg.AssetKey] = sorted(
+    {dg.AssetKey(list(c.asset_key)) for c in quality.CHECKS}, key=lambda key: key.to_user_string()
+)

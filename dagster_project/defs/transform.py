@@ -34,8 +34,11 @@ def _failures(invocation) -> str:
         results = invocation.get_artifact("run_results.json")["results"]
     except Exception:  # noqa: BLE001 - a summary is best effort; the dbt log has the details
         return "dbt build failed (see the dbt log above)"
-    bad = [f"{r['unique_id']}: {r['status']} {r.get('message') or ''}".strip()
-           for r in results if r["status"] in ("error", "fail", "runtime error")]
+    bad = [
+        f"{r['unique_id']}: {r['status']} {r.get('message') or ''}".strip()
+        for r in results
+        if r["status"] in ("error", "fail", "runtime error")
+    ]
     return "dbt build failed:\n  " + "\n  ".join(bad[:20])
 
 
@@ -48,8 +51,10 @@ class VipwhTranslator(DagsterDbtTranslator):
     def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project) -> dg.AssetSpec:
         spec = super().get_asset_spec(manifest, unique_id, project)
         props = self.get_resource_props(manifest, unique_id)
-        reads_raw = any(node.startswith("source.") and manifest["sources"][node]["source_name"] == "raw"
-                        for node in props.get("depends_on", {}).get("nodes", []))
+        reads_raw = any(
+            node.startswith("source.") and manifest["sources"][node]["source_name"] == "raw"
+            for node in props.get("depends_on", {}).get("nodes", [])
+        )
         if reads_raw:
             spec = spec.replace_attributes(deps=[*spec.deps, dg.AssetDep(RAW_PARQUET_KEY)])
         return spec
@@ -68,8 +73,7 @@ dbt_project = DbtProject(project_dir=project.DBT_PROJECT_DIR, profiles_dir=proje
 
 
 def build_dbt_assets() -> dg.AssetsDefinition:
-    @dbt_assets(manifest=dbt_project.manifest_path, dagster_dbt_translator=VipwhTranslator(),
-                name="vipwh_dbt")
+    @dbt_assets(manifest=dbt_project.manifest_path, dagster_dbt_translator=VipwhTranslator(), name="vipwh_dbt")
     def vipwh_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: Settings):
         # Unit tests check the models' logic, not the data: they run in CI (tests/test_dbt_unit.py), not here.
         args = ["build", "--exclude-resource-type", "unit_test"]

@@ -10,12 +10,22 @@ import duckdb
 from dagster_project.lib import quality
 
 TABLE = "marts.build_info"
-COLUMNS = ("build_id", "built_at", "as_of_date", "engine", "batches_loaded", "latest_extract_date",
-           "rulebook_ids", "checks_run", "checks_failed")
+COLUMNS = (
+    "build_id",
+    "built_at",
+    "as_of_date",
+    "engine",
+    "batches_loaded",
+    "latest_extract_date",
+    "rulebook_ids",
+    "checks_run",
+    "checks_failed",
+)
 
 
-def write(con: duckdb.DuckDBPyConnection, *, build_id: str, built_at: datetime, as_of: date | None,
-          engine: str) -> dict[str, Any]:
+def write(
+    con: duckdb.DuckDBPyConnection, *, build_id: str, built_at: datetime, as_of: date | None, engine: str
+) -> dict[str, Any]:
     """Replace ``marts.build_info`` with this build's row; returns it.
 
     as_of_date is the valuation date the models used: the one given, else the latest extract date among
@@ -23,13 +33,26 @@ def write(con: duckdb.DuckDBPyConnection, *, build_id: str, built_at: datetime, 
     ``marts.dim_rulebook``, in effective order, joined with ``, ``.
     """
     batches_loaded, latest = con.execute(
-        "select count(*), max(extract_date) from raw.batches where status = 'loaded'").fetchone()
-    rulebooks = [name for (name,) in con.execute(
-        "select rulebook_id from marts.dim_rulebook order by effective_from, rulebook_id").fetchall()]
+        "select count(*), max(extract_date) from raw.batches where status = 'loaded'"
+    ).fetchone()
+    rulebooks = [
+        name
+        for (name,) in con.execute(
+            "select rulebook_id from marts.dim_rulebook order by effective_from, rulebook_id"
+        ).fetchall()
+    ]
     checks_run, checks_failed = quality.results_of_build(con, build_id)
-    row = {"build_id": build_id, "built_at": built_at, "as_of_date": as_of or latest, "engine": engine,
-           "batches_loaded": batches_loaded, "latest_extract_date": latest, "rulebook_ids": ", ".join(rulebooks),
-           "checks_run": checks_run, "checks_failed": checks_failed}
+    row = {
+        "build_id": build_id,
+        "built_at": built_at,
+        "as_of_date": as_of or latest,
+        "engine": engine,
+        "batches_loaded": batches_loaded,
+        "latest_extract_date": latest,
+        "rulebook_ids": ", ".join(rulebooks),
+        "checks_run": checks_run,
+        "checks_failed": checks_failed,
+    }
     con.execute("create schema if not exists marts")
     con.execute(f"""create or replace table {TABLE} (
         build_id varchar not null, built_at timestamp not null, as_of_date date, engine varchar not null,

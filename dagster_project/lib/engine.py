@@ -35,9 +35,14 @@ def export_raw(con: duckdb.DuckDBPyConnection, root: Path) -> dict[str, int]:
     Each table is written to a fresh directory that then replaces the old one, so Spark never reads a
     half-written table. Types carry over (DECIMAL(18,2), DATE, BIGINT, BOOLEAN, TIMESTAMP).
     """
-    tables = [name for (name,) in con.execute(
-        "select table_name from information_schema.tables where table_catalog = current_database() "
-        "and table_schema = ? order by 1", [RAW_SCHEMA]).fetchall()]
+    tables = [
+        name
+        for (name,) in con.execute(
+            "select table_name from information_schema.tables where table_catalog = current_database() "
+            "and table_schema = ? order by 1",
+            [RAW_SCHEMA],
+        ).fetchall()
+    ]
     base = root / f"{RAW_SCHEMA}.db"
     base.mkdir(parents=True, exist_ok=True)
     counts: dict[str, int] = {}
@@ -46,7 +51,8 @@ def export_raw(con: duckdb.DuckDBPyConnection, root: Path) -> dict[str, int]:
         fresh.mkdir()
         # COPY answers with the number of rows it wrote
         counts[table] = con.execute(
-            f"copy {RAW_SCHEMA}.\"{table}\" to '{fresh / 'part-00000.parquet'}' (format parquet)").fetchone()[0]
+            f"copy {RAW_SCHEMA}.\"{table}\" to '{fresh / 'part-00000.parquet'}' (format parquet)"
+        ).fetchone()[0]
         final = base / table
         old = base / f".{table}.{uuid.uuid4().hex[:8]}.old"
         if final.exists():
@@ -66,8 +72,9 @@ def dbt_relations(manifest_path: Path) -> list[tuple[str, str]]:
     return sorted(relations)
 
 
-def attach_spark_relations(con: duckdb.DuckDBPyConnection, root: Path,
-                           relations: list[tuple[str, str]]) -> list[tuple[str, str]]:
+def attach_spark_relations(
+    con: duckdb.DuckDBPyConnection, root: Path, relations: list[tuple[str, str]]
+) -> list[tuple[str, str]]:
     """One view per dbt relation in the control file, reading the Parquet Spark wrote; returns those missing.
 
     The views pass Spark's columns through as they are; the project casts where the engines' types would
@@ -85,15 +92,19 @@ def attach_spark_relations(con: duckdb.DuckDBPyConnection, root: Path,
     return missing
 
 
-def spark_check_connection(control_file: Path, root: Path,
-                           relations: list[tuple[str, str]]) -> duckdb.DuckDBPyConnection:
+def spark_check_connection(
+    control_file: Path, root: Path, relations: list[tuple[str, str]]
+) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB for the checks on Spark: the control file's raw and quality tables attached
     read-only, and each dbt relation a view over the Parquet Spark wrote (nothing is written anywhere)."""
     con = duckdb.connect()
     con.execute(f"attach '{control_file}' as control (read_only)")
     for schema in (RAW_SCHEMA, "quality"):
-        tables = con.execute("select table_name from information_schema.tables where table_catalog = 'control' "
-                             "and table_schema = ? and table_type = 'BASE TABLE'", [schema]).fetchall()
+        tables = con.execute(
+            "select table_name from information_schema.tables where table_catalog = 'control' "
+            "and table_schema = ? and table_type = 'BASE TABLE'",
+            [schema],
+        ).fetchall()
         con.execute(f'create schema if not exists "{schema}"')
         for (table,) in tables:
             con.execute(f'create view "{schema}"."{table}" as select * from control."{schema}"."{table}"')

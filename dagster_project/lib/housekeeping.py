@@ -43,8 +43,9 @@ def prune_dbt_targets(target_dir: Path, keep: int = KEEP_DBT_TARGETS) -> list[st
     """Keep the ``keep`` newest ``vipwh_dbt-*`` folders of dbt's target directory."""
     if not target_dir.is_dir():
         return []
-    folders = sorted((p for p in target_dir.glob("vipwh_dbt-*") if p.is_dir()),
-                     key=lambda p: p.stat().st_mtime, reverse=True)
+    folders = sorted(
+        (p for p in target_dir.glob("vipwh_dbt-*") if p.is_dir()), key=lambda p: p.stat().st_mtime, reverse=True
+    )
     removed = []
     for old in folders[keep:]:
         shutil.rmtree(old, ignore_errors=True)

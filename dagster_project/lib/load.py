@@ -56,8 +56,9 @@ class BatchOutcome:
     message: str = ""
 
 
-def register(con: duckdb.DuckDBPyConnection, landing: Path, now: datetime, build_id: str = "",
-             key: bytes | None = None) -> list[BatchOutcome]:
+def register(
+    con: duckdb.DuckDBPyConnection, landing: Path, now: datetime, build_id: str = "", key: bytes | None = None
+) -> list[BatchOutcome]:
     """Judge every entry of the landing; mark each new complete batch pending or rejected (with the reasons).
 
     Outcomes (one per entry of the landing): ``pending`` (verified, to load now), ``already_loaded``,
@@ -73,9 +74,12 @@ def register(con: duckdb.DuckDBPyConnection, landing: Path, now: datetime, build
             "select extract_date, status, manifest_sha256, folder_signature, message from raw.batches"
         ).fetchall()
     }
-    refusals = {(str(row[0]), row[1]) for row in con.execute(
-        "select extract_date, manifest_sha256 from raw.batch_rejections where manifest_sha256 is not null"
-    ).fetchall()}
+    refusals = {
+        (str(row[0]), row[1])
+        for row in con.execute(
+            "select extract_date, manifest_sha256 from raw.batch_rejections where manifest_sha256 is not null"
+        ).fetchall()
+    }
     found = batch_lib.scan(landing)
     for name in found.ignored:
         outcomes.append(BatchOutcome(name, "ignored", f"{name} is not a batch folder (a batch is named YYYY-MM-DD)"))
@@ -90,20 +94,28 @@ def register(con: duckdb.DuckDBPyConnection, landing: Path, now: datetime, build
             if manifest_sha == batch.manifest_sha256:
                 outcomes.append(BatchOutcome(key_date, "already_loaded"))
                 continue
-            text = (f"batch {key_date} was re-sent with a different manifest than the one loaded: refused "
-                    "(a loaded extract date is never replaced; send changes in a later batch)")
+            text = (
+                f"batch {key_date} was re-sent with a different manifest than the one loaded: refused "
+                "(a loaded extract date is never replaced; send changes in a later batch)"
+            )
             if (key_date, batch.manifest_sha256) not in refusals:
                 with _transaction(con):
                     con.execute(
                         """insert into raw.batch_rejections (extract_date, file_name, message, rejected_at,
                                                              build_id, manifest_sha256) values (?, ?, ?, ?, ?, ?)""",
-                        [batch.extract_date, batch_lib.MANIFEST, text, now, build_id, batch.manifest_sha256])
+                        [batch.extract_date, batch_lib.MANIFEST, text, now, build_id, batch.manifest_sha256],
+                    )
             outcomes.append(BatchOutcome(key_date, "refused", text))
             continue
         signature_now = batch_lib.folder_signature(batch)
         if status == "rejected" and signature == signature_now:
-            outcomes.append(BatchOutcome(key_date, "rejected_before",
-                                         f"batch {key_date} rejected by an earlier build, unchanged since: {message}"))
+            outcomes.append(
+                BatchOutcome(
+                    key_date,
+                    "rejected_before",
+                    f"batch {key_date} rejected by an earlier build, unchanged since: {message}",
+                )
+            )
             continue
         problems = batch_lib.verify(batch)
         with _transaction(con):
@@ -113,9 +125,20 @@ def register(con: duckdb.DuckDBPyConnection, landing: Path, now: datetime, build
                                             rows_in, loaded_at, message, build_id, folder_signature,
                                             id_key_fingerprint)
                    values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                [batch.extract_date, "rejected" if problems else "pending", batch.encoding, batch.manifest_sha256,
-                 len(batch.files), str(batch.folder.resolve()), sum(f.rows for f in batch.files.values()), now,
-                 "; ".join(problems) if problems else None, build_id, signature_now, fingerprint],
+                [
+                    batch.extract_date,
+                    "rejected" if problems else "pending",
+                    batch.encoding,
+                    batch.manifest_sha256,
+                    len(batch.files),
+                    str(batch.folder.resolve()),
+                    sum(f.rows for f in batch.files.values()),
+                    now,
+                    "; ".join(problems) if problems else None,
+                    build_id,
+                    signature_now,
+                    fingerprint,
+                ],
             )
             if problems:
                 outcomes.append(_record_rejection(con, batch.extract_date, problems, now, build_id))
@@ -131,24 +154,34 @@ class KeyMismatch(RuntimeError):
 def check_key(con: duckdb.DuckDBPyConnection, key: bytes) -> None:
     """Refuse to add hashes made with ``key`` to a warehouse whose loaded batches used another key."""
     fingerprint = id_hash.fingerprint(key)
-    others = [row[0] for row in con.execute(
-        """select distinct id_key_fingerprint from raw.batches
+    others = [
+        row[0]
+        for row in con.execute(
+            """select distinct id_key_fingerprint from raw.batches
            where status = 'loaded' and id_key_fingerprint is not null and id_key_fingerprint <> ?
-           order by 1""", [fingerprint]).fetchall()]
+           order by 1""",
+            [fingerprint],
+        ).fetchall()
+    ]
     if others:
         raise KeyMismatch(
             f"the batches loaded in this warehouse were hashed with another national-ID key (fingerprint "
             f"{', '.join(others)}; this key's is {fingerprint}): hashes of two keys never mix in one warehouse. "
             "Build with the same key, or rebuild from the landing into a fresh warehouse file to rotate it "
-            "(docs/decisions.md, 'National ID key')")
+            "(docs/decisions.md, 'National ID key')"
+        )
 
 
-def _record_rejection(con: duckdb.DuckDBPyConnection, extract_date, problems: list[str], now: datetime,
-                      build_id: str = "") -> BatchOutcome:
+def _record_rejection(
+    con: duckdb.DuckDBPyConnection, extract_date, problems: list[str], now: datetime, build_id: str = ""
+) -> BatchOutcome:
     """One raw.batch_rejections row per problem (inside the caller's transaction); the batch's outcome."""
     for problem in problems:
-        con.execute("""insert into raw.batch_rejections (extract_date, file_name, message, rejected_at, build_id)
-                       values (?, ?, ?, ?, ?)""", [extract_date, _file_of(problem), problem, now, build_id])
+        con.execute(
+            """insert into raw.batch_rejections (extract_date, file_name, message, rejected_at, build_id)
+                       values (?, ?, ?, ?, ?)""",
+            [extract_date, _file_of(problem), problem, now, build_id],
+        )
     key = extract_date.isoformat()
     return BatchOutcome(key, "rejected", f"batch {key} rejected: " + "; ".join(problems))
 
@@ -159,14 +192,16 @@ def _file_of(problem: str) -> str | None:
 
 
 def pending_batches(con: duckdb.DuckDBPyConnection) -> list[batch_lib.Batch]:
-    rows = con.execute(
-        "select folder from raw.batches where status = 'pending' order by extract_date"
-    ).fetchall()
+    rows = con.execute("select folder from raw.batches where status = 'pending' order by extract_date").fetchall()
     return [batch_lib.read_manifest(Path(folder)) for (folder,) in rows]
 
 
 def load_file(
-    con: duckdb.DuckDBPyConnection, batch: batch_lib.Batch, extract: ExtractFile, key: bytes, now: datetime,
+    con: duckdb.DuckDBPyConnection,
+    batch: batch_lib.Batch,
+    extract: ExtractFile,
+    key: bytes,
+    now: datetime,
     build_id: str = "",
 ) -> FileLoad | None:
     """Parse, validate and load one file of a pending batch. ``None`` when the batch has no such file.
@@ -208,26 +243,37 @@ def load_file(
         problem = f"{extract.name} could not be stored ({type(exc).__name__}: {str(exc).splitlines()[0][:300]})"
         loaded, quarantined = _store(con, extract, None, None, extract_date, key, now)
     with _transaction(con):
-        con.execute("delete from raw.batch_files where extract_date = ? and file_name = ?",
-                    [extract_date, extract.name])
+        con.execute(
+            "delete from raw.batch_files where extract_date = ? and file_name = ?", [extract_date, extract.name]
+        )
         con.execute(
             """insert into raw.batch_files (extract_date, file_name, sha256, rows_in_manifest, rows_in_file,
                                             rows_loaded, rows_quarantined, loaded_at, problem, build_id, note)
                values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            [extract_date, extract.name, spec.sha256, spec.rows, rows_in_file, loaded, quarantined, now, problem,
-             build_id, note],
+            [
+                extract_date,
+                extract.name,
+                spec.sha256,
+                spec.rows,
+                rows_in_file,
+                loaded,
+                quarantined,
+                now,
+                problem,
+                build_id,
+                note,
+            ],
         )
-    return FileLoad(extract_date.isoformat(), extract.name, spec.rows, rows_in_file, loaded, quarantined, problem,
-                    note)
+    return FileLoad(extract_date.isoformat(), extract.name, spec.rows, rows_in_file, loaded, quarantined, problem, note)
 
 
-def _store(con, extract: ExtractFile, good: pl.DataFrame | None, bad: pl.DataFrame | None, extract_date,
-           key: bytes, now) -> tuple[int, int]:
+def _store(
+    con, extract: ExtractFile, good: pl.DataFrame | None, bad: pl.DataFrame | None, extract_date, key: bytes, now
+) -> tuple[int, int]:
     """Replace what an earlier attempt left of this file with its good and bad rows, in one transaction."""
     with _transaction(con):
         con.execute(f"delete from raw.{extract.table} where _extract_date = ?", [extract_date])
-        con.execute("delete from raw.quarantine where extract_date = ? and file_name = ?",
-                    [extract_date, extract.name])
+        con.execute("delete from raw.quarantine where extract_date = ? and file_name = ?", [extract_date, extract.name])
         if good is not None and bad is not None:
             _insert_loaded(con, extract, good, extract_date, key, now)
             _insert_quarantine(con, extract, bad, extract_date, key, now)
@@ -281,11 +327,17 @@ def _raw_record(row: dict, extract: ExtractFile, key: bytes) -> str:
 def _insert_quarantine(con, extract: ExtractFile, bad: pl.DataFrame, extract_date, key: bytes, now) -> None:
     if bad.height == 0:
         return
-    records = [_raw_record(row, extract, key) for row in bad.select(
-        [*extract.column_names, RAGGED_FIELDS]).iter_rows(named=True)]
-    incoming = pl.DataFrame([bad[LINE].cast(pl.Int64), bad[REASON].map_elements(id_hash.mask_ids,
-                                                                                 return_dtype=pl.String),
-                             pl.Series("raw_record", records, dtype=pl.String)]).to_arrow()
+    records = [
+        _raw_record(row, extract, key)
+        for row in bad.select([*extract.column_names, RAGGED_FIELDS]).iter_rows(named=True)
+    ]
+    incoming = pl.DataFrame(
+        [
+            bad[LINE].cast(pl.Int64),
+            bad[REASON].map_elements(id_hash.mask_ids, return_dtype=pl.String),
+            pl.Series("raw_record", records, dtype=pl.String),
+        ]
+    ).to_arrow()
     con.register("vipwh_rejected", incoming)
     try:
         con.execute(
@@ -321,8 +373,10 @@ def finalize(con: duckdb.DuckDBPyConnection, now: datetime, build_id: str = "") 
             if problem:
                 problems.append(problem)
             elif rows_in_file != rows_loaded + rows_quarantined or rows_in_file != rows_in_manifest:
-                problems.append(f"{name}: {rows_in_file} rows in file, {rows_loaded} loaded + "
-                                f"{rows_quarantined} quarantined, manifest says {rows_in_manifest}")
+                problems.append(
+                    f"{name}: {rows_in_file} rows in file, {rows_loaded} loaded + "
+                    f"{rows_quarantined} quarantined, manifest says {rows_in_manifest}"
+                )
         key = batch.extract_date.isoformat()
         with _transaction(con):
             if problems:
@@ -330,8 +384,10 @@ def finalize(con: duckdb.DuckDBPyConnection, now: datetime, build_id: str = "") 
                     con.execute(f"delete from raw.{extract.table} where _extract_date = ?", [batch.extract_date])
                 con.execute("delete from raw.quarantine where extract_date = ?", [batch.extract_date])
                 con.execute("delete from raw.batch_files where extract_date = ?", [batch.extract_date])
-                con.execute("update raw.batches set status = 'rejected', message = ? where extract_date = ?",
-                            ["; ".join(problems), batch.extract_date])
+                con.execute(
+                    "update raw.batches set status = 'rejected', message = ? where extract_date = ?",
+                    ["; ".join(problems), batch.extract_date],
+                )
                 outcomes.append(_record_rejection(con, batch.extract_date, problems, now, build_id))
             else:
                 con.execute(
@@ -342,8 +398,7 @@ def finalize(con: duckdb.DuckDBPyConnection, now: datetime, build_id: str = "") 
                            rows_quarantined = (select sum(rows_quarantined) from raw.batch_files
                                                where extract_date = ?)
                        where extract_date = ?""",
-                    [now, build_id, batch.extract_date, batch.extract_date, batch.extract_date,
-                     batch.extract_date],
+                    [now, build_id, batch.extract_date, batch.extract_date, batch.extract_date, batch.extract_date],
                 )
                 outcomes.append(BatchOutcome(key, "loaded"))
     return outcomes

@@ -27,8 +27,10 @@ class BuildRunning(RuntimeError):
         pid, _, since = holder.strip().partition(" ")
         self.pid = pid or "?"
         self.since = since[11:19] if len(since) >= 19 else (since or "?")
-        super().__init__(f"a build is running (pid {self.pid}, since {self.since}) on this warehouse "
-                         f"(lock {path}); try again when it has finished")
+        super().__init__(
+            f"a build is running (pid {self.pid}, since {self.since}) on this warehouse "
+            f"(lock {path}); try again when it has finished"
+        )
 
 
 def lock_path(warehouse: Path) -> Path:

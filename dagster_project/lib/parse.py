@@ -30,8 +30,14 @@ _DECIMAL_SCALE_PATTERN = r"^[+-]?\d*(\.\d{0,2})?$"
 _INTEGER_PATTERN = r"^[+-]?\d+$"
 _INTEGER_MIN, _INTEGER_MAX = -(2**31), 2**31 - 1  # INTEGER
 _DATE_PATTERN = r"^\d{4}-\d{1,2}-\d{1,2}$"
-_TIMESTAMP_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f",
-                      "%Y-%m-%d %H:%M", "%Y-%m-%d")
+_TIMESTAMP_FORMATS = (
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M:%S%.f",
+    "%Y-%m-%dT%H:%M:%S%.f",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d",
+)
 _TIMESTAMP_PATTERN = r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?$"
 _FLAG_VALUES = {"0": False, "1": True, "false": False, "true": True}
 RAGGED = "_ragged"
@@ -62,7 +68,7 @@ def _check_decodes(path: Path, encoding: str, target: Path | None) -> None:
                     data = exc.object if isinstance(exc.object, bytes) else held + block
                     line = lines_before - held.count(b"\n") + data[: max(exc.start, 0)].count(b"\n") + 1
                     raise UndecodableError(
-                        f"{path.name} line {line}: bytes {data[exc.start:exc.end][:8].hex(' ')} cannot be decoded "
+                        f"{path.name} line {line}: bytes {data[exc.start : exc.end][:8].hex(' ')} cannot be decoded "
                         f"as {encoding}"
                     ) from exc
                 lines_before += block.count(b"\n")
@@ -115,7 +121,8 @@ def _read_tolerant(path: Path) -> pl.DataFrame:
     data = {name: [rec[i] for rec in records] for i, name in enumerate(header)}
     frame = pl.DataFrame(data, schema={name: pl.String for name in header})
     return frame.with_columns(
-        pl.Series(LINE, lines, dtype=pl.UInt32), pl.Series(RAGGED, ragged, dtype=pl.String),
+        pl.Series(LINE, lines, dtype=pl.UInt32),
+        pl.Series(RAGGED, ragged, dtype=pl.String),
         pl.Series(RAGGED_FIELDS, raw, dtype=pl.String),
     ).select([LINE, *header, RAGGED, RAGGED_FIELDS])
 
@@ -135,8 +142,9 @@ def read_extract(path: Path, extract: ExtractFile, encoding: str = "utf-8") -> p
             _check_decodes(path, encoding, source)
         frame = _read_strict(source) if _field_counts_agree(source) else _read_tolerant(source)
     if RAGGED not in frame.columns:
-        frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(RAGGED),
-                                   pl.lit(None, dtype=pl.String).alias(RAGGED_FIELDS))
+        frame = frame.with_columns(
+            pl.lit(None, dtype=pl.String).alias(RAGGED), pl.lit(None, dtype=pl.String).alias(RAGGED_FIELDS)
+        )
     return frame
 
 
@@ -159,39 +167,42 @@ def _rules(column: Column, service_codes: Iterable[str], file_name: str) -> tupl
     if column.type == "varchar":
         typed = value
         if codes is not None:
-            reasons.append(
-                pl.when(present & ~value.is_in(list(codes)))
-                .then(pl.lit(f"unknown {column.name} ") + shown)
-            )
+            reasons.append(pl.when(present & ~value.is_in(list(codes))).then(pl.lit(f"unknown {column.name} ") + shown))
     elif column.type == "date":
         typed = pl.when(value.str.contains(_DATE_PATTERN)).then(value.str.to_date("%Y-%m-%d", strict=False))
         reasons.append(pl.when(present & typed.is_null()).then(pl.lit(f"unparsable date {column.name} ") + shown))
     elif column.type == "timestamp":
         shaped = value.str.contains(_TIMESTAMP_PATTERN)
-        parsed = pl.coalesce([value.str.strptime(pl.Datetime("us"), fmt, strict=False, exact=True)
-                              for fmt in _TIMESTAMP_FORMATS])
-        typed = pl.when(shaped).then(parsed)
-        reasons.append(
-            pl.when(present & typed.is_null()).then(pl.lit(f"unparsable timestamp {column.name} ") + shown)
+        parsed = pl.coalesce(
+            [value.str.strptime(pl.Datetime("us"), fmt, strict=False, exact=True) for fmt in _TIMESTAMP_FORMATS]
         )
+        typed = pl.when(shaped).then(parsed)
+        reasons.append(pl.when(present & typed.is_null()).then(pl.lit(f"unparsable timestamp {column.name} ") + shown))
     elif column.type == "integer":
         shaped = value.str.contains(_INTEGER_PATTERN)
         wide = pl.when(shaped).then(value.str.strip_chars_start("+").cast(pl.Int64, strict=False))
         in_range = shaped & wide.is_not_null() & wide.is_between(_INTEGER_MIN, _INTEGER_MAX)
         typed = pl.when(in_range).then(wide.cast(pl.Int32, strict=False))
         reasons.append(pl.when(present & ~shaped).then(pl.lit(f"unparsable number {column.name} ") + shown))
-        reasons.append(pl.when(present & shaped & ~in_range)
-                       .then(pl.lit(f"out of range {column.name} ") + shown + pl.lit(" (INTEGER)")))
+        reasons.append(
+            pl.when(present & shaped & ~in_range).then(
+                pl.lit(f"out of range {column.name} ") + shown + pl.lit(" (INTEGER)")
+            )
+        )
     elif column.type == "decimal":
         shaped = value.str.contains(_NUMBER_PATTERN)
         fits = value.str.contains(_DECIMAL_PATTERN)
         scale_ok = value.str.contains(_DECIMAL_SCALE_PATTERN)
         typed = pl.when(fits).then(value.str.strip_chars_start("+").str.to_decimal(scale=2))
         reasons.append(pl.when(present & ~shaped).then(pl.lit(f"unparsable number {column.name} ") + shown))
-        reasons.append(pl.when(present & shaped & ~scale_ok)
-                       .then(pl.lit(f"more than 2 decimals in {column.name} ") + shown))
-        reasons.append(pl.when(present & shaped & scale_ok & ~fits)
-                       .then(pl.lit(f"out of range {column.name} ") + shown + pl.lit(" (DECIMAL(18,2): |x| < 10^16)")))
+        reasons.append(
+            pl.when(present & shaped & ~scale_ok).then(pl.lit(f"more than 2 decimals in {column.name} ") + shown)
+        )
+        reasons.append(
+            pl.when(present & shaped & scale_ok & ~fits).then(
+                pl.lit(f"out of range {column.name} ") + shown + pl.lit(" (DECIMAL(18,2): |x| < 10^16)")
+            )
+        )
     elif column.type == "flag":
         typed = value.str.to_lowercase().replace_strict(_FLAG_VALUES, default=None, return_dtype=pl.Boolean)
         reasons.append(pl.when(present & typed.is_null()).then(pl.lit(f"unknown {column.name} ") + shown))

@@ -47,7 +47,7 @@ def publish(con: duckdb.DuckDBPyConnection, warehouse: Path, build_id: str | Non
     tables = con.execute(
         f"""select table_schema, table_name from information_schema.tables
             where table_catalog = current_database()
-              and table_schema in ({', '.join("'" + s + "'" for s in PUBLISHED_SCHEMAS)})
+              and table_schema in ({", ".join("'" + s + "'" for s in PUBLISHED_SCHEMAS)})
             order by 1, 2"""
     ).fetchall()
     con.execute(f"attach '{staging}' as vipwh_snapshot")
@@ -58,7 +58,7 @@ def publish(con: duckdb.DuckDBPyConnection, warehouse: Path, build_id: str | Non
             con.execute(f'create table vipwh_snapshot."{schema}"."{table}" as select * from "{schema}"."{table}"')
             target = parquet_root / schema / f"{table}.parquet"
             target.parent.mkdir(parents=True, exist_ok=True)
-            con.execute(f"copy \"{schema}\".\"{table}\" to '{target}' (format parquet)")
+            con.execute(f'copy "{schema}"."{table}" to \'{target}\' (format parquet)')
     finally:
         con.execute("detach vipwh_snapshot")
     os.replace(staging, snapshot)

@@ -23,8 +23,12 @@ META_COLUMNS = (
 
 
 # ledger columns added by the hardening of ingestion: which build did it, what it saw, with which key
-BATCH_COLUMNS = (("build_id", "VARCHAR"), ("folder_signature", "VARCHAR"), ("id_key_fingerprint", "VARCHAR"),
-                 ("note", "VARCHAR"))
+BATCH_COLUMNS = (
+    ("build_id", "VARCHAR"),
+    ("folder_signature", "VARCHAR"),
+    ("id_key_fingerprint", "VARCHAR"),
+    ("note", "VARCHAR"),
+)
 BATCH_FILE_COLUMNS = (("build_id", "VARCHAR"), ("note", "VARCHAR"))
 REJECTION_COLUMNS = (("build_id", "VARCHAR"), ("manifest_sha256", "VARCHAR"))
 

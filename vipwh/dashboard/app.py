@@ -19,6 +19,8 @@ st.set_page_config(page_title="臻选荟员 VIP dashboard", page_icon=":material
 sections: dict[str, list] = {}
 for number, page in enumerate(PAGES):
     sections.setdefault(page.section, []).append(
-        st.Page(VIEWS / f"{page.url_path}.py", title=page.title, icon=page.icon, url_path=page.url_path,
-                default=number == 0))
+        st.Page(
+            VIEWS / f"{page.url_path}.py", title=page.title, icon=page.icon, url_path=page.url_path, default=number == 0
+        )
+    )
 st.navigation(sections).run()

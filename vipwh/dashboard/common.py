@@ -95,19 +95,26 @@ class Snapshot:
     def has(self, table: str, columns: tuple[str, ...] = ()) -> bool:
         return queries.missing_columns(self.tables, table, columns) == []
 
-    def require(self, table: str, columns: tuple[str, ...] = (), what: str = "",
-                hint: str = "a `vipwh build` that includes it") -> bool:
+    def require(
+        self, table: str, columns: tuple[str, ...] = (), what: str = "", hint: str = "a `vipwh build` that includes it"
+    ) -> bool:
         """True when the table is there with the columns; else a notice on the page and False."""
         missing = queries.missing_columns(self.tables, table, columns)
         if missing == []:
             return True
         subject = f"{what}: " if what else ""
         if missing is None:
-            st.info(f"{subject}`{table}` 尚未发布 — is not in the published snapshot `{self.name}` yet. "
-                    f"It appears after {hint}.", icon="ℹ️")
+            st.info(
+                f"{subject}`{table}` 尚未发布 — is not in the published snapshot `{self.name}` yet. "
+                f"It appears after {hint}.",
+                icon="ℹ️",
+            )
         else:
-            st.warning(f"{subject}`{table}` lacks column(s) {', '.join(f'`{c}`' for c in missing)} in snapshot "
-                       f"`{self.name}`; this view is skipped.", icon="⚠️")
+            st.warning(
+                f"{subject}`{table}` lacks column(s) {', '.join(f'`{c}`' for c in missing)} in snapshot "
+                f"`{self.name}`; this view is skipped.",
+                icon="⚠️",
+            )
         return False
 
 
@@ -118,8 +125,11 @@ def open_page(title: str, caption: str) -> Snapshot | None:
     warehouse = queries.warehouse_path()
     snapshot = current_snapshot(warehouse)
     if snapshot is None or not snapshot.exists():
-        st.info(f"尚无发布的快照 — nothing published yet for `{warehouse}`. Run `vipwh build --warehouse "
-                f"{warehouse}`: a build whose blocking checks pass publishes a snapshot.", icon="ℹ️")
+        st.info(
+            f"尚无发布的快照 — nothing published yet for `{warehouse}`. Run `vipwh build --warehouse "
+            f"{warehouse}`: a build whose blocking checks pass publishes a snapshot.",
+            icon="ℹ️",
+        )
         return None
     return Snapshot(warehouse=str(warehouse.resolve()), name=snapshot.name)
 
@@ -136,12 +146,19 @@ def tier_color_map() -> dict[str, str]:
     return {queries.tier_label(code): color for code, color in queries.TIER_COLORS.items()}
 
 
-def show_table(frame: pd.DataFrame, money: tuple[str, ...] = (), dates: tuple[str, ...] = (),
-               integers: tuple[str, ...] = (), **kwargs) -> None:
+def show_table(
+    frame: pd.DataFrame,
+    money: tuple[str, ...] = (),
+    dates: tuple[str, ...] = (),
+    integers: tuple[str, ...] = (),
+    **kwargs,
+) -> None:
     """st.dataframe of a frame as people read it (queries.display_frame: dates, money, blanks for nulls)."""
-    st.dataframe(queries.display_frame(frame, money=money, dates=dates, integers=integers),
-                 hide_index=kwargs.pop("hide_index", True), **kwargs)
-
+    st.dataframe(
+        queries.display_frame(frame, money=money, dates=dates, integers=integers),
+        hide_index=kwargs.pop("hide_index", True),
+        **kwargs,
+    )
 
 
 def tier_matrix(frame: pd.DataFrame, from_column: str, to_column: str, values: str = "members") -> pd.DataFrame:

@@ -108,15 +108,19 @@ def label_reasons(value: object, labels: dict[str, str]) -> str:
     return "; ".join(labels.get(code, code) for code in str(value).split("; "))
 
 
-def display_frame(frame: pd.DataFrame, money: tuple[str, ...] = (), dates: tuple[str, ...] = (),
-                  integers: tuple[str, ...] = ()) -> pd.DataFrame:
+def display_frame(
+    frame: pd.DataFrame, money: tuple[str, ...] = (), dates: tuple[str, ...] = (), integers: tuple[str, ...] = ()
+) -> pd.DataFrame:
     """A copy for reading: dates as YYYY-MM-DD, money with thousands separators and 2 decimals, integers
     (years, counts) plain, and blanks where a value is null."""
     shown = frame.copy()
 
     def blank_or(function):
-        return lambda value: "" if value is None or value is pd.NaT or (
-            not isinstance(value, str) and pd.isna(value)) else function(value)
+        return lambda value: (
+            ""
+            if value is None or value is pd.NaT or (not isinstance(value, str) and pd.isna(value))
+            else function(value)
+        )
 
     for column in dates:
         if column in shown:
@@ -129,8 +133,9 @@ def display_frame(frame: pd.DataFrame, money: tuple[str, ...] = (), dates: tuple
             shown[column] = shown[column].map(blank_or(lambda value: str(int(value))))
     for column in shown.columns:
         if pd.api.types.is_object_dtype(shown[column]) or pd.api.types.is_string_dtype(shown[column]):
-            shown[column] = shown[column].map(lambda value: "" if value is None or (
-                not isinstance(value, str) and pd.isna(value)) else value)
+            shown[column] = shown[column].map(
+                lambda value: "" if value is None or (not isinstance(value, str) and pd.isna(value)) else value
+            )
     return shown
 
 
@@ -140,8 +145,11 @@ AS_OF_SOURCES: tuple[tuple[str, str, str], ...] = (
     ("marts.build_info", "as_of_date", "max(as_of_date)"),
     ("marts.mart_tier_distribution_monthly", "snapshot_date", "max(snapshot_date)"),
     ("marts.mart_member_entitlements", "reference_date", "max(reference_date)"),
-    ("marts.fct_member_tier_history", "valid_to",
-     "greatest(max(valid_from), coalesce(max(valid_to), max(valid_from)))"),
+    (
+        "marts.fct_member_tier_history",
+        "valid_to",
+        "greatest(max(valid_from), coalesce(max(valid_to), max(valid_from)))",
+    ),
 )
 
 
@@ -222,8 +230,11 @@ def overall_cost_per_member_year(rows: pd.DataFrame) -> float | None:
 def tier_month_end_sql(as_of: date | None) -> str:
     """Members per tier at each month end (the as-of date for the current month), read off the tier-history
     intervals with a range join: one row per month × tier, never one per holder per day."""
-    last_day = (f"date '{as_of.isoformat()}'" if as_of else
-                "cast(greatest(max(valid_from), coalesce(max(valid_to), max(valid_from))) as date)")
+    last_day = (
+        f"date '{as_of.isoformat()}'"
+        if as_of
+        else "cast(greatest(max(valid_from), coalesce(max(valid_to), max(valid_from))) as date)"
+    )
     return f"""
 with
 
@@ -331,10 +342,18 @@ def sankey_links(migration: pd.DataFrame) -> Sankey:
     colors = [TIER_COLORS.get(code, "#888888") for code in (*left, *right)]
     sources = [left.index(code) for code in totals["from_tier_code"]]
     targets = [len(left) + right.index(code) for code in totals["to_tier_code"]]
-    kinds = [migration_kind(before, after)
-             for before, after in zip(totals["from_tier_code"], totals["to_tier_code"], strict=True)]
-    return Sankey(labels, colors, sources, targets, [float(value) for value in totals["members"]],
-                  [MIGRATION_KIND_COLORS[kind] for kind in kinds])
+    kinds = [
+        migration_kind(before, after)
+        for before, after in zip(totals["from_tier_code"], totals["to_tier_code"], strict=True)
+    ]
+    return Sankey(
+        labels,
+        colors,
+        sources,
+        targets,
+        [float(value) for value in totals["members"]],
+        [MIGRATION_KIND_COLORS[kind] for kind in kinds],
+    )
 
 
 def tier_matrix(frame: pd.DataFrame, from_column: str, to_column: str, values: str = "members") -> pd.DataFrame:

@@ -25,8 +25,11 @@ POLICIES_PER_HOLDER = 32  # policy key = holder * 32 + j
 TXNS_PER_POLICY = 64  # txn key = policy key * 64 + seq
 USAGE_PER_HOLDER = 4096  # usage key = holder * 4096 + seq
 _MODULUS = 10**12  # ids are 12 digits: an affine bijection of the key mod 10^12 (looks random, is unique)
-SCRAMBLE = {"policy": (7_654_321, 104_729_000_013), "txn": (3_141_593, 271_828_182_845),
-            "usage": (2_718_281, 161_803_398_874)}
+SCRAMBLE = {
+    "policy": (7_654_321, 104_729_000_013),
+    "txn": (3_141_593, 271_828_182_845),
+    "usage": (2_718_281, 161_803_398_874),
+}
 DIRTY_KEY_BASE = 900_000_000_000  # keys of invented rows (an id pointing nowhere) start here
 
 CATEGORIES = contract.PRODUCT_CATEGORIES
@@ -37,8 +40,12 @@ STATUS = {name: i for i, name in enumerate(contract.POLICY_STATUSES)}
 TXN = {name: i for i, name in enumerate(contract.TXN_TYPES)}
 # status a status event leaves the coverage in
 STATUS_AFTER = {
-    "free_look_cancel": "free_look_cancelled", "surrender": "surrendered", "lapse": "lapsed",
-    "reinstate": "in_force", "reduced_paid_up": "reduced_paid_up", "premium_waiver": "premium_waived",
+    "free_look_cancel": "free_look_cancelled",
+    "surrender": "surrendered",
+    "lapse": "lapsed",
+    "reinstate": "in_force",
+    "reduced_paid_up": "reduced_paid_up",
+    "premium_waiver": "premium_waived",
     "terminate": "terminated",
 }
 _STATUS_OF_TXN = np.full(len(contract.TXN_TYPES), -1)
@@ -53,8 +60,10 @@ _SERVICE_BOOKABLE = np.array([ref.SERVICES[c][1] for c in SERVICE_CODES])
 _SERVICE_SCOPE = np.array([("", "rel", "one").index(ref.SERVICES[c][3]) for c in SERVICE_CODES])
 _RELATIVE_SHARE = np.array([ref.RELATIVE_USE_SHARE[scope] for scope in ("", "rel", "one")])
 _SERVICE_UNIT_COST = np.array([-1.0 if ref.SERVICES[c][2] is None else ref.SERVICES[c][2] for c in SERVICE_CODES])
-_VARIANT_COST = np.array([{**ref.CHECKUP_COST, **ref.CELL_STORAGE_COST, **ref.HOME_CARE_COST,
-                           **ref.OUTPATIENT_COST}[v] for v in VARIANTS], dtype=float)
+_VARIANT_COST = np.array(
+    [{**ref.CHECKUP_COST, **ref.CELL_STORAGE_COST, **ref.HOME_CARE_COST, **ref.OUTPATIENT_COST}[v] for v in VARIANTS],
+    dtype=float,
+)
 VENDORS = tuple(dict.fromkeys(v for c in SERVICE_CODES for v in ref.SERVICES[c][4]))
 _SERVICE_VENDORS = [np.array([VENDORS.index(v) for v in ref.SERVICES[c][4]]) for c in SERVICE_CODES]
 
@@ -81,6 +90,7 @@ class Plan:
 
 
 # --- small vectorised helpers --------------------------------------------------------------------------
+
 
 def _cum(probs: tuple[float, ...] | np.ndarray) -> np.ndarray:
     p = np.asarray(probs, dtype=float)
@@ -192,6 +202,7 @@ def _codes(vocabulary: tuple[str, ...], index: np.ndarray, valid: np.ndarray | N
 
 # --- the chunk -----------------------------------------------------------------------------------------
 
+
 class Chunk:
     """Holders ``lo``..``hi-1`` (0-based; holder_id = index + 1) of the book."""
 
@@ -262,9 +273,11 @@ class Chunk:
         self.birth = self.t0 - np.floor(age * 365.25).astype(np.int64) - rng.integers(0, 365, n)
         self.z = rng.standard_normal(n)  # wealth: premiums scale with exp(0.85 z)
         self.wealth = np.exp(0.85 * self.z)
-        cities = [(p_i, c_i, weight * c_weight)
-                  for p_i, (_, _, weight, cities) in enumerate(ref.PROVINCES)
-                  for c_i, (_, c_weight) in enumerate(cities)]
+        cities = [
+            (p_i, c_i, weight * c_weight)
+            for p_i, (_, _, weight, cities) in enumerate(ref.PROVINCES)
+            for c_i, (_, c_weight) in enumerate(cities)
+        ]
         self.city_province = np.array([c[0] for c in cities])
         city_weight = np.array([c[2] for c in cities])
         self.city = _pick(rng, city_weight, n)
@@ -306,8 +319,11 @@ class Chunk:
         short = (cat == CAT["medical"]) | (cat == CAT["accident"])
         group = short & (rng.random(m) < ref.GROUP_SHARE)
         sub = (cat == CAT["accident"]) & ~group & (rng.random(m) < ref.SUB_YEAR_ACCIDENT_SHARE)
-        renew_p = np.where(group, ref.RENEWAL_PROB["group"],
-                           np.where(cat == CAT["medical"], ref.RENEWAL_PROB["medical"], ref.RENEWAL_PROB["accident"]))
+        renew_p = np.where(
+            group,
+            ref.RENEWAL_PROB["group"],
+            np.where(cat == CAT["medical"], ref.RENEWAL_PROB["medical"], ref.RENEWAL_PROB["accident"]),
+        )
         renewals = np.where(short & ~sub, np.minimum(rng.geometric(1 - renew_p) - 1, ref.MAX_RENEWALS), 0)
         # one policy per purchase and per yearly renewal of a one-year product
         src = np.repeat(np.arange(m), 1 + renewals)
@@ -339,8 +355,9 @@ class Chunk:
         annual = np.where(self.p_group, annual * 0.6, annual)
         annual = np.where(self.p_sub, 60 * np.exp(0.5 * rng.standard_normal(p)), annual)
         round_k = (annual >= 10_000) & (rng.random(p) < 0.5)
-        annual = np.where(round_k, np.round(annual, -3), np.where(one_year | self.p_sub, np.round(annual),
-                                                                   np.round(annual, -1)))
+        annual = np.where(
+            round_k, np.round(annual, -3), np.where(one_year | self.p_sub, np.round(annual), np.round(annual, -1))
+        )
         annual = np.maximum(annual, 10)
         single_share = np.array([ref.SINGLE_PREMIUM.get(c, (0.0, 0, 0))[0] for c in CATEGORIES])[cat]
         single_median = np.array([ref.SINGLE_PREMIUM.get(c, (0, 1, 0))[1] for c in CATEGORIES], dtype=float)[cat]
@@ -408,7 +425,9 @@ class Chunk:
         rel = contract.RELATIONS
         relation = np.select(
             [k < spouse[h], k < (spouse + children)[h], k < (spouse + children + parents)[h]],
-            [rel.index("spouse"), rel.index("child"), rel.index("parent")], rel.index("other"))
+            [rel.index("spouse"), rel.index("child"), rel.index("parent")],
+            rel.index("other"),
+        )
         m = len(h)
         at_join = rng.random(m) < ref.RELATIVE_AT_JOIN_PROB
         later = (self.cust_ts[h] // DAY + 1 + _days(rng, ref.RELATIVE_LATER_MEAN_DAYS, m)) * DAY + _clock(rng, m)
@@ -419,8 +438,9 @@ class Chunk:
         self.holder_ids = ids("H", self.holder + 1, 8)
         self.relative_ids = ids("R", (self.holder[h] + 1) * 10 + k, 10)
 
-    def _pick_relative(self, rng: np.random.Generator, holder: np.ndarray, by_ts: np.ndarray,
-                       first_prob: float | np.ndarray = 0.0) -> np.ndarray:
+    def _pick_relative(
+        self, rng: np.random.Generator, holder: np.ndarray, by_ts: np.ndarray, first_prob: float | np.ndarray = 0.0
+    ) -> np.ndarray:
         """A relative row of each holder already recorded at ``by_ts`` (-1 when there is none)."""
         count = self.r_count[holder]
         k = np.floor(rng.random(len(holder)) * count).astype(np.int64)
@@ -446,8 +466,11 @@ class Chunk:
         long_term, regular, cat = self.p_long, self.p_regular, self.p_cat
         bank = np.isin(cat, [CAT[c] for c in ref.BANK_CATEGORIES])
         can_cancel = ~self.p_group & ~self.p_sub
-        flc_p = np.where(long_term, np.where(bank, ref.FREE_LOOK_CANCEL["bank"], ref.FREE_LOOK_CANCEL["long"]),
-                         ref.FREE_LOOK_CANCEL["short"])
+        flc_p = np.where(
+            long_term,
+            np.where(bank, ref.FREE_LOOK_CANCEL["bank"], ref.FREE_LOOK_CANCEL["long"]),
+            ref.FREE_LOOK_CANCEL["short"],
+        )
         has_fl = self.p_fl >= 0
         flc = can_cancel & (rng.random(p) < flc_p)
         flc_day = np.where(has_fl, eff + rng.integers(1, ref.FREE_LOOK_DAYS + 1, p), eff + rng.integers(1, 11, p))
@@ -456,11 +479,15 @@ class Chunk:
         flc &= flc_day <= plan.end
         # competing risks after the free look
         surrender_rate = np.where(
-            long_term, np.where(regular, ref.SURRENDER_RATE["long"], ref.SURRENDER_RATE["single"]),
-            ref.SURRENDER_RATE["short"])
-        lapse_rate = np.where(regular & (long_term | (self.p_mode == MODE["monthly"])),
-                              np.where(self.p_mode == MODE["annual"], ref.LAPSE_RATE["annual"],
-                                       ref.LAPSE_RATE["frequent"]), 0.0)
+            long_term,
+            np.where(regular, ref.SURRENDER_RATE["long"], ref.SURRENDER_RATE["single"]),
+            ref.SURRENDER_RATE["short"],
+        )
+        lapse_rate = np.where(
+            regular & (long_term | (self.p_mode == MODE["monthly"])),
+            np.where(self.p_mode == MODE["annual"], ref.LAPSE_RATE["annual"], ref.LAPSE_RATE["frequent"]),
+            0.0,
+        )
         t_surrender = start + _waits(rng, surrender_rate, p)
         t_lapse = start + _waits(rng, lapse_rate, p)
         t_lapse = np.where(t_lapse < pay_end, t_lapse, NEVER)
@@ -475,8 +502,16 @@ class Chunk:
         risks = np.vstack([t_surrender, t_lapse, t_rpu, t_waiver, t_death])
         risks = np.where(risks < term_end, risks, NEVER)
         candidates = np.vstack([risks, t_mature])
-        kinds = np.array([TXN["surrender"], TXN["lapse"], TXN["reduced_paid_up"], TXN["premium_waiver"],
-                          TXN["terminate"], TXN["terminate"]])
+        kinds = np.array(
+            [
+                TXN["surrender"],
+                TXN["lapse"],
+                TXN["reduced_paid_up"],
+                TXN["premium_waiver"],
+                TXN["terminate"],
+                TXN["terminate"],
+            ]
+        )
         first = candidates.argmin(axis=0)
         t1 = candidates[first, np.arange(p)]
         type1 = np.where(t1 <= plan.end, kinds[first], -1)
@@ -495,7 +530,7 @@ class Chunk:
         # third: a reinstated policy is surrendered or matures
         t_again = t2 + _days(rng, 500, p)
         t_again = np.where((rng.random(p) < ref.SURRENDER_AFTER_REINSTATE_PROB) & (t_again < term_end), t_again, NEVER)
-        again = (type2 == TXN["reinstate"])
+        again = type2 == TXN["reinstate"]
         t3 = np.where(again, np.minimum(t_again, np.where(t_mature > t2, t_mature, NEVER)), NEVER)
         type3 = np.where(again & (t3 <= plan.end), np.where(t3 == t_again, TXN["surrender"], TXN["terminate"]), -1)
         self.p_chain = [(type1, t1), (type2, t2), (type3, t3)]
@@ -510,13 +545,15 @@ class Chunk:
         riders = np.where(can_ride, _pick(rng, ref.RIDER_COUNT_PROBS, p), 0)
         # a rider added later (add_rider), before any status event
         add_day = self.p_eff + rng.integers(90, 1101, p)
-        added = can_ride & (rng.random(p) < ref.ADD_RIDER_PROB) & (add_day <= plan.end) & (
-            add_day < self.p_first_status)
+        added = (
+            can_ride & (rng.random(p) < ref.ADD_RIDER_PROB) & (add_day <= plan.end) & (add_day < self.p_first_status)
+        )
         pol = np.r_[np.arange(p), np.repeat(np.arange(p), riders), np.flatnonzero(added)]
         cov_no = np.r_[np.zeros(p, dtype=np.int64), _rank(riders) + 1, riders[added] + 1]
         c = len(pol)
-        kind = np.r_[np.zeros(p, dtype=np.int64), np.ones(int(riders.sum()), dtype=np.int64),
-                     np.full(int(added.sum()), 2)]  # 0 main, 1 rider, 2 added rider
+        kind = np.r_[
+            np.zeros(p, dtype=np.int64), np.ones(int(riders.sum()), dtype=np.int64), np.full(int(added.sum()), 2)
+        ]  # 0 main, 1 rider, 2 added rider
         is_rider = kind > 0
         r_cat = np.array([CAT[x] for x in ref.RIDER_CATEGORIES])[_pick(rng, ref.RIDER_CATEGORY_PROBS, c)]
         cat = np.where(is_rider, r_cat, self.p_cat[pol])
@@ -531,14 +568,19 @@ class Chunk:
         fit = allowed[np.maximum(np.searchsorted(allowed, np.where(term > 0, term // 12, 99), side="right") - 1, 0)]
         years = np.where(is_rider, np.where(term == 12, 1, np.minimum(main_years, fit)), main_years)
         mode = self.p_mode[pol]
-        r_annual = np.array([ref.RIDER_ANNUAL_PREMIUM.get(CATEGORIES[i], 300) for i in range(len(CATEGORIES))],
-                            dtype=float)[cat]
-        r_annual = np.maximum(np.round(r_annual * np.exp(0.5 * rng.standard_normal(c))
-                                       * self.wealth[self.p_holder[pol]] ** 0.5), 20)
+        r_annual = np.array(
+            [ref.RIDER_ANNUAL_PREMIUM.get(CATEGORIES[i], 300) for i in range(len(CATEGORIES))], dtype=float
+        )[cat]
+        r_annual = np.maximum(
+            np.round(r_annual * np.exp(0.5 * rng.standard_normal(c)) * self.wealth[self.p_holder[pol]] ** 0.5), 20
+        )
         r_modal_c = np.round(r_annual * 100 / INSTALLMENTS[mode]).astype(np.int64)
         modal_c = np.where(is_rider, r_modal_c, self.p_modal_c[pol])
-        fl = np.where(kind == 0, self.p_fl[pol], np.where(kind == 1, self.p_fl[pol],
-                      np.where(rng.random(c) < 0.7, eff + ref.FREE_LOOK_DAYS, -1)))
+        fl = np.where(
+            kind == 0,
+            self.p_fl[pol],
+            np.where(kind == 1, self.p_fl[pol], np.where(rng.random(c) < 0.7, eff + ref.FREE_LOOK_DAYS, -1)),
+        )
         product = np.where(is_rider, cat * 8 + 5 + rng.integers(0, 3, c), self.p_product[pol])
         insured = np.where(is_rider & (cat == CAT["other"]), -1, self.p_insured[pol])
         add_ts = np.where(rng.random(c) < 0.5, eff - 1, eff) * DAY + _clock(rng, c, 9, 20)
@@ -601,12 +643,31 @@ class Chunk:
         c = len(self.c_pol)
         parts = []  # (policy, coverage_no (-1 none), type, day, premium_after_c (-1), amount_c (-1), ts, seq)
         none = np.full(c, -1)
-        parts.append((self.c_pol, self.c_no, np.full(c, TXN["new_business"]), self.c_eff, self.c_modal_c, none,
-                      self.c_nb_ts, self.c_no))
+        parts.append(
+            (
+                self.c_pol,
+                self.c_no,
+                np.full(c, TXN["new_business"]),
+                self.c_eff,
+                self.c_modal_c,
+                none,
+                self.c_nb_ts,
+                self.c_no,
+            )
+        )
         added = np.flatnonzero(self.c_kind == 2)
-        parts.append((self.c_pol[added], self.c_no[added], np.full(len(added), TXN["add_rider"]),
-                      self.c_eff[added], none[added], none[added], self.c_nb_ts[added] - 1,
-                      np.full(len(added), 6)))
+        parts.append(
+            (
+                self.c_pol[added],
+                self.c_no[added],
+                np.full(len(added), TXN["add_rider"]),
+                self.c_eff[added],
+                none[added],
+                none[added],
+                self.c_nb_ts[added] - 1,
+                np.full(len(added), 6),
+            )
+        )
         # status events: whole policy (no coverage) unless the policy is a lone main coverage, then
         # sometimes coverage 0
         lone = self.p_coverages == 1
@@ -617,16 +678,46 @@ class Chunk:
             ts = np.maximum((day[pol] + _lag(rng, len(pol))) * DAY + _clock(rng, len(pol)), prev_ts[pol] + 60)
             prev_ts[pol] = ts
             cov_no = np.where(lone[pol] & (rng.random(len(pol)) < 0.3), 0, -1)
-            parts.append((pol, cov_no, kind[pol], day[pol], np.full(len(pol), -1), np.full(len(pol), -1), ts,
-                          8 + slot + np.zeros(len(pol), dtype=np.int64)))
+            parts.append(
+                (
+                    pol,
+                    cov_no,
+                    kind[pol],
+                    day[pol],
+                    np.full(len(pol), -1),
+                    np.full(len(pol), -1),
+                    ts,
+                    8 + slot + np.zeros(len(pol), dtype=np.int64),
+                )
+            )
             self.status_rows.append((pol, kind[pol], day[pol], ts))
         cov_none = (self.c_no == 0) & (rng.random(c) < 0.01)  # a premium change naming no coverage
         pe = self.pe_cov
-        parts.append((self.c_pol[pe], np.where(cov_none[pe], -1, self.c_no[pe]), self.pe_type, self.pe_day,
-                      self.pe_after_c, np.full(len(pe), -1), self.pe_ts, 16 + self.c_no[pe]))
+        parts.append(
+            (
+                self.c_pol[pe],
+                np.where(cov_none[pe], -1, self.c_no[pe]),
+                self.pe_type,
+                self.pe_day,
+                self.pe_after_c,
+                np.full(len(pe), -1),
+                self.pe_ts,
+                16 + self.c_no[pe],
+            )
+        )
         tu = self.tu_cov
-        parts.append((self.c_pol[tu], np.where(cov_none[tu], -1, 0), np.full(len(tu), TXN["top_up"]), self.tu_day,
-                      np.full(len(tu), -1), self.tu_amount_c, self.tu_ts, 24 + self.tu_rank))
+        parts.append(
+            (
+                self.c_pol[tu],
+                np.where(cov_none[tu], -1, 0),
+                np.full(len(tu), TXN["top_up"]),
+                self.tu_day,
+                np.full(len(tu), -1),
+                self.tu_amount_c,
+                self.tu_ts,
+                24 + self.tu_rank,
+            )
+        )
         cols = [np.concatenate([part[i] for part in parts]).astype(np.int64) for i in range(8)]
         by_time = np.argsort(cols[6], kind="stable")  # the log in recording order
         cols = [col[by_time] for col in cols]
@@ -638,8 +729,9 @@ class Chunk:
     def _timeline(self) -> None:
         plan = self.plan
         (type1, t1), (type2, t2), (type3, t3) = self.p_chain
-        stops_rating = np.isin(type1, [TXN[t] for t in ("surrender", "lapse", "reduced_paid_up", "premium_waiver",
-                                                        "terminate")])
+        stops_rating = np.isin(
+            type1, [TXN[t] for t in ("surrender", "lapse", "reduced_paid_up", "premium_waiver", "terminate")]
+        )
         stops_member = np.isin(type1, [TXN[t] for t in ("surrender", "lapse", "terminate")])
         void = type1 == TXN["free_look_cancel"]
         first_stop = np.where(stops_rating, t1, NEVER)
@@ -652,27 +744,47 @@ class Chunk:
         annual = self.c_modal_c / 100 * inst
         single = ~self.c_regular
         one_year = self.c_term == 12
-        coef_single = np.select([np.isin(self.c_cat, [CAT["endowment"], CAT["participating"]]),
-                                 self.c_cat == CAT["universal"]], [0.03, 0.02], 0.1)
+        coef_single = np.select(
+            [np.isin(self.c_cat, [CAT["endowment"], CAT["participating"]]), self.c_cat == CAT["universal"]],
+            [0.03, 0.02],
+            0.1,
+        )
         coef = np.where(one_year, 1.0, np.where(single, coef_single, np.minimum(self.c_years, 10) / 10))
         base = np.where(single & ~one_year, self.c_modal_c / 100, annual)
-        until = np.where(one_year, add_months(self.c_eff, 12),
-                         np.where(single, add_months(self.c_start, 24), self.c_pay_end))
+        until = np.where(
+            one_year, add_months(self.c_eff, 12), np.where(single, add_months(self.c_start, 24), self.c_pay_end)
+        )
         until = np.minimum(until, self.c_term_end)
         holder = self.p_holder[pol]
         windows = [  # (holder, from, until, rated amount, member flag)
             (holder, self.c_start, np.minimum(until, first_stop[pol]), base * coef, counts),
-            (holder, np.where(back[pol], t2[pol], NEVER), np.minimum(until, back_stop[pol]), base * coef,
-             counts & back[pol]),
+            (
+                holder,
+                np.where(back[pol], t2[pol], NEVER),
+                np.minimum(until, back_stop[pol]),
+                base * coef,
+                counts & back[pol],
+            ),
             (holder, self.c_start, np.minimum(self.c_term_end, member_stop[pol]), 0.0 * base, counts),
-            (holder, np.where(back[pol], t2[pol], NEVER), np.minimum(self.c_term_end, back_stop[pol]), 0.0 * base,
-             counts & back[pol]),
+            (
+                holder,
+                np.where(back[pol], t2[pol], NEVER),
+                np.minimum(self.c_term_end, back_stop[pol]),
+                0.0 * base,
+                counts & back[pol],
+            ),
         ]
         tu = self.tu_cov
         tu_start = np.maximum(self.tu_day, self.c_start[tu])
-        windows.append((holder[tu], tu_start,
-                        np.minimum(np.minimum(add_months(self.tu_day, 24), first_stop[pol[tu]]), self.c_term_end[tu]),
-                        self.tu_amount_c / 100 * coef_single[tu], counts[tu]))
+        windows.append(
+            (
+                holder[tu],
+                tu_start,
+                np.minimum(np.minimum(add_months(self.tu_day, 24), first_stop[pol[tu]]), self.c_term_end[tu]),
+                self.tu_amount_c / 100 * coef_single[tu],
+                counts[tu],
+            )
+        )
         hs, days, amounts, members = [], [], [], []
         for i, (h, lo, hi, amount, ok) in enumerate(windows):
             ok = ok & (lo < hi)
@@ -712,8 +824,9 @@ class Chunk:
         for s, code in enumerate(SERVICE_CODES):
             rates = ref.SERVICES[code][0]
             min_rank = next(i for i, r in enumerate(rates) if r > 0)
-            kind = "waiting" if code in ref.WAITING_SERVICES else (
-                "digital" if code in ref.DIGITAL_SERVICES else "other")
+            kind = (
+                "waiting" if code in ref.WAITING_SERVICES else ("digital" if code in ref.DIGITAL_SERVICES else "other")
+            )
             day = reach[min_rank] + _days(rng, 40, n)
             ok = (reach[min_rank] < NEVER) & (rng.random(n) < ref.ACTIVATION_PROB[kind]) & (day <= plan.end)
             hs.append(np.flatnonzero(ok))
@@ -755,12 +868,17 @@ class Chunk:
         seg_from = self.s_from[seg]
         holder, tier, service, day, seg_from = holder[keep], tier[keep], service[keep], day[keep], seg_from[keep]
         order = np.argsort((holder << 32) | (day << 5) | service, kind="stable")
-        holder, tier, service, day, seg_from = (holder[order], tier[order], service[order], day[order],
-                                                seg_from[order])
+        holder, tier, service, day, seg_from = (holder[order], tier[order], service[order], day[order], seg_from[order])
         seq = _rank_sorted(holder)
         keep = seq < USAGE_PER_HOLDER
-        holder, tier, service, day, seq, seg_from = (holder[keep], tier[keep], service[keep], day[keep], seq[keep],
-                                                     seg_from[keep])
+        holder, tier, service, day, seq, seg_from = (
+            holder[keep],
+            tier[keep],
+            service[keep],
+            day[keep],
+            seq[keep],
+            seg_from[keep],
+        )
         u = len(holder)
         bookable = _SERVICE_BOOKABLE[service]
         book_day = np.maximum(day - rng.integers(1, 31, u), np.minimum(seg_from, day))  # booked once a member
@@ -775,7 +893,8 @@ class Chunk:
         by_relative = np.flatnonzero(rng.random(u) < _RELATIVE_SHARE[scope])
         self.u_relative = np.full(u, -1)
         self.u_relative[by_relative] = self._pick_relative(
-            rng, holder[by_relative], first_ts[by_relative], first_prob=np.where(scope[by_relative] == 2, 0.9, 0.0))
+            rng, holder[by_relative], first_ts[by_relative], first_prob=np.where(scope[by_relative] == 2, 0.9, 0.0)
+        )
         # variant, quantity and billed cost, service by service
         var = np.full(u, -1)
         qty = np.ones(u)
@@ -821,8 +940,9 @@ class Chunk:
         self.u_outcome, self.u_bookable = outcome, bookable
         self.u_first_ts, self.u_final_ts = first_ts, final_ts
 
-    def _within_usual_limit(self, rng: np.random.Generator, holder: np.ndarray, service: np.ndarray,
-                            tier: np.ndarray, day: np.ndarray) -> np.ndarray:
+    def _within_usual_limit(
+        self, rng: np.random.Generator, holder: np.ndarray, service: np.ndarray, tier: np.ndarray, day: np.ndarray
+    ) -> np.ndarray:
         """False for most uses beyond what a member usually takes of a quota service in a year."""
         limits = np.full((len(SERVICE_CODES), 6), 1 << 30)
         for code, by_tier in ref.USUAL_LIMIT.items():
@@ -848,8 +968,9 @@ class Chunk:
 
     def _customers_frame(self) -> pl.DataFrame:
         n, plan = self.n, self.plan
-        move_day = self.cust_ts // DAY + 30 + np.floor(self.move_u * (plan.end + 200 - self.cust_ts // DAY)).astype(
-            np.int64)
+        move_day = (
+            self.cust_ts // DAY + 30 + np.floor(self.move_u * (plan.end + 200 - self.cust_ts // DAY)).astype(np.int64)
+        )
         moved = np.flatnonzero(self.moves)
         version_holder = np.r_[np.arange(n), moved]
         version_city = np.r_[self.city, self.new_city[moved]]
@@ -859,21 +980,28 @@ class Chunk:
         city = version_city[rows]
         province_names = tuple(plan.text(p[0]) for p in ref.PROVINCES)
         city_names = tuple(plan.text(c[0]) for p in ref.PROVINCES for c in p[3])
-        return pl.DataFrame({
-            "holder_id": self._holder_ids(h),
-            "gender": _codes(contract.GENDERS, np.where(self.female[h], 1, 0)),
-            "birth_date": _date(self.birth[h]),
-            "province": _codes(province_names, self.city_province[city]),
-            "city": _codes(city_names, city),
-            "id_number": self.id_number.gather(h),
-            "batch": batch,
-        })
+        return pl.DataFrame(
+            {
+                "holder_id": self._holder_ids(h),
+                "gender": _codes(contract.GENDERS, np.where(self.female[h], 1, 0)),
+                "birth_date": _date(self.birth[h]),
+                "province": _codes(province_names, self.city_province[city]),
+                "city": _codes(city_names, city),
+                "id_number": self.id_number.gather(h),
+                "batch": batch,
+            }
+        )
 
     def _policies_frame(self) -> pl.DataFrame:
         c = len(self.c_pol)
         # versions: new business, every status event on the coverage, every premium change
-        v_cov, v_ts, v_status, v_status_day, v_modal = [np.arange(c)], [self.c_nb_ts], [np.zeros(c, np.int64)], \
-            [self.c_eff], [self.c_modal_c]
+        v_cov, v_ts, v_status, v_status_day, v_modal = (
+            [np.arange(c)],
+            [self.c_nb_ts],
+            [np.zeros(c, np.int64)],
+            [self.c_eff],
+            [self.c_modal_c],
+        )
         for pol, kind, day, ts in self.status_rows:
             count = self.p_coverages[pol]
             rep = np.repeat(np.arange(len(pol)), count)
@@ -891,8 +1019,7 @@ class Chunk:
         v_status_day.append(np.full(len(self.pe_cov), -1))
         v_modal.append(self.pe_after_c)
         cov, ts = np.concatenate(v_cov), np.concatenate(v_ts)
-        status, status_day, modal = (np.concatenate(v_status), np.concatenate(v_status_day),
-                                     np.concatenate(v_modal))
+        status, status_day, modal = (np.concatenate(v_status), np.concatenate(v_status_day), np.concatenate(v_modal))
         # fill each version from the one before (the first version of a coverage is complete)
         order = np.lexsort((ts, cov))
         cov, ts, status, status_day, modal = cov[order], ts[order], status[order], status_day[order], modal[order]
@@ -907,62 +1034,73 @@ class Chunk:
         insured = self.c_insured[k]
         insured_ids = self._relative_ids(insured).fill_null(self._holder_ids(holder))
         product_vocab = tuple(
-            f"{ref.CATEGORY_PREFIX[cat]}{s + 1:02d}" if s < 4 else
-            (f"{ref.CATEGORY_PREFIX[cat]}G1" if s == 4 else f"{ref.CATEGORY_PREFIX[cat]}R{s - 4}")
-            for cat in CATEGORIES for s in range(8))
+            f"{ref.CATEGORY_PREFIX[cat]}{s + 1:02d}"
+            if s < 4
+            else (f"{ref.CATEGORY_PREFIX[cat]}G1" if s == 4 else f"{ref.CATEGORY_PREFIX[cat]}R{s - 4}")
+            for cat in CATEGORIES
+            for s in range(8)
+        )
         regular = self.c_mode[k] != MODE["single"]
-        return pl.DataFrame({
-            "policy_no": ids("P", scramble("policy", self.p_key[pol]), 12),
-            "coverage_no": _int(self.c_no[k]),
-            "holder_id": self._holder_ids(holder),
-            "insured_id": insured_ids,
-            "product_code": _codes(product_vocab, self.c_product[k]),
-            "product_category": _codes(CATEGORIES, self.c_cat[k]),
-            "is_group": _int(self.c_group[k].astype(np.int64)),
-            "coverage_term_months": _int(self.c_term[k], self.c_term[k] > 0),
-            "payment_mode": _codes(contract.PAYMENT_MODES, self.c_mode[k]),
-            "payment_years": _int(self.c_years[k], regular),
-            "modal_premium": _money(modal[rows]),
-            "effective_date": _date(self.c_eff[k]),
-            "free_look_end_date": _date(self.c_fl[k], self.c_fl[k] >= 0),
-            "status": _codes(contract.POLICY_STATUSES, status[rows]),
-            "status_date": _date(status_day[rows]),
-            "batch": batch,
-        })
+        return pl.DataFrame(
+            {
+                "policy_no": ids("P", scramble("policy", self.p_key[pol]), 12),
+                "coverage_no": _int(self.c_no[k]),
+                "holder_id": self._holder_ids(holder),
+                "insured_id": insured_ids,
+                "product_code": _codes(product_vocab, self.c_product[k]),
+                "product_category": _codes(CATEGORIES, self.c_cat[k]),
+                "is_group": _int(self.c_group[k].astype(np.int64)),
+                "coverage_term_months": _int(self.c_term[k], self.c_term[k] > 0),
+                "payment_mode": _codes(contract.PAYMENT_MODES, self.c_mode[k]),
+                "payment_years": _int(self.c_years[k], regular),
+                "modal_premium": _money(modal[rows]),
+                "effective_date": _date(self.c_eff[k]),
+                "free_look_end_date": _date(self.c_fl[k], self.c_fl[k] >= 0),
+                "status": _codes(contract.POLICY_STATUSES, status[rows]),
+                "status_date": _date(status_day[rows]),
+                "batch": batch,
+            }
+        )
 
     def _transactions_frame(self) -> pl.DataFrame:
         rows, batch = self._emit(np.arange(len(self.t_key)), self.t_ts, resend=0.0005)
-        return pl.DataFrame({
-            "txn_id": ids("T", scramble("txn", self.t_key[rows]), 12),
-            "policy_no": ids("P", scramble("policy", self.p_key[self.t_pol[rows]]), 12),
-            "coverage_no": _int(self.t_cov[rows], self.t_cov[rows] >= 0),
-            "txn_type": _codes(contract.TXN_TYPES, self.t_type[rows]),
-            "effective_date": _date(self.t_day[rows]),
-            "modal_premium_after": _money(self.t_after_c[rows], self.t_after_c[rows] >= 0),
-            "amount": _money(self.t_amount_c[rows], self.t_amount_c[rows] >= 0),
-            "recorded_at": _timestamp(self.t_ts[rows]),
-            "batch": batch,
-        })
+        return pl.DataFrame(
+            {
+                "txn_id": ids("T", scramble("txn", self.t_key[rows]), 12),
+                "policy_no": ids("P", scramble("policy", self.p_key[self.t_pol[rows]]), 12),
+                "coverage_no": _int(self.t_cov[rows], self.t_cov[rows] >= 0),
+                "txn_type": _codes(contract.TXN_TYPES, self.t_type[rows]),
+                "effective_date": _date(self.t_day[rows]),
+                "modal_premium_after": _money(self.t_after_c[rows], self.t_after_c[rows] >= 0),
+                "amount": _money(self.t_amount_c[rows], self.t_amount_c[rows] >= 0),
+                "recorded_at": _timestamp(self.t_ts[rows]),
+                "batch": batch,
+            }
+        )
 
     def _relatives_frame(self) -> pl.DataFrame:
         m = len(self.r_holder)
         rows, batch = self._emit(np.arange(m), self.r_ts, resend=0.001)
-        return pl.DataFrame({
-            "relative_id": self._relative_ids(rows),
-            "holder_id": self._holder_ids(self.r_holder[rows]),
-            "relation": _codes(contract.RELATIONS, self.r_relation[rows]),
-            "batch": batch,
-        })
+        return pl.DataFrame(
+            {
+                "relative_id": self._relative_ids(rows),
+                "holder_id": self._holder_ids(self.r_holder[rows]),
+                "relation": _codes(contract.RELATIONS, self.r_relation[rows]),
+                "batch": batch,
+            }
+        )
 
     def _activations_frame(self) -> pl.DataFrame:
         m = len(self.a_holder)
         rows, batch = self._emit(np.arange(m), self.a_day * DAY + 43_200, resend=0.001)
-        return pl.DataFrame({
-            "holder_id": self._holder_ids(self.a_holder[rows]),
-            "service_code": _codes(SERVICE_CODES, self.a_service[rows]),
-            "activated_at": _date(self.a_day[rows]),
-            "batch": batch,
-        })
+        return pl.DataFrame(
+            {
+                "holder_id": self._holder_ids(self.a_holder[rows]),
+                "service_code": _codes(SERVICE_CODES, self.a_service[rows]),
+                "activated_at": _date(self.a_day[rows]),
+                "batch": batch,
+            }
+        )
 
     def _usage_frame(self) -> pl.DataFrame:
         u = len(self.u_holder)
@@ -976,20 +1114,23 @@ class Chunk:
         status = v_status[rows]
         relative = self.u_relative[k]
         relation_vocab = contract.BENEFICIARY_RELATIONS  # self, spouse, parent, child, other
-        relation = np.where(relative >= 0, self.r_relation[np.maximum(relative, 0)] + 1 if len(self.r_relation)
-                            else 0, 0)
-        return pl.DataFrame({
-            "usage_id": ids("U", scramble("usage", self.u_key[k]), 12),
-            "holder_id": self._holder_ids(self.u_holder[k]),
-            "beneficiary_id": self._relative_ids(relative),
-            "beneficiary_relation": _codes(relation_vocab, relation),
-            "service_code": _codes(SERVICE_CODES, self.u_service[k]),
-            "variant": _codes(VARIANTS, np.maximum(self.u_variant[k], 0), self.u_variant[k] >= 0),
-            "service_date": _date(self.u_day[k]),
-            "quantity": pl.Series(self.u_qty[k]),
-            "status": _codes(status_vocab, status),
-            "vendor": _codes(self.vendor_vocab, self.u_vendor[k]),
-            "cost_amount": _money(self.u_cost_c[k], (self.u_cost_c[k] >= 0) & (status != 3)),
-            "updated_at": _timestamp(v_ts[rows]),
-            "batch": batch,
-        })
+        relation = np.where(
+            relative >= 0, self.r_relation[np.maximum(relative, 0)] + 1 if len(self.r_relation) else 0, 0
+        )
+        return pl.DataFrame(
+            {
+                "usage_id": ids("U", scramble("usage", self.u_key[k]), 12),
+                "holder_id": self._holder_ids(self.u_holder[k]),
+                "beneficiary_id": self._relative_ids(relative),
+                "beneficiary_relation": _codes(relation_vocab, relation),
+                "service_code": _codes(SERVICE_CODES, self.u_service[k]),
+                "variant": _codes(VARIANTS, np.maximum(self.u_variant[k], 0), self.u_variant[k] >= 0),
+                "service_date": _date(self.u_day[k]),
+                "quantity": pl.Series(self.u_qty[k]),
+                "status": _codes(status_vocab, status),
+                "vendor": _codes(self.vendor_vocab, self.u_vendor[k]),
+                "cost_amount": _money(self.u_cost_c[k], (self.u_cost_c[k] >= 0) & (status != 3)),
+                "updated_at": _timestamp(v_ts[rows]),
+                "batch": batch,
+            }
+        )

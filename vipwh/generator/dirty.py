@@ -18,10 +18,15 @@ from vipwh.generator.output import csv_rows
 
 KINDS = ("missing_key", "unknown_code", "bad_date", "bad_number", "negative", "dangling")
 BAD_CODES = {
-    "gender": ("X", "U"), "product_category": ("pet", "travel"), "payment_mode": ("weekly", "biweekly"),
-    "status": ("active", "done", "pending"), "txn_type": ("refund", "transfer"),
-    "relation": ("cousin", "friend"), "beneficiary_relation": ("cousin", "colleague"),
-    "service_code": ("spa", "golf"), "is_group": ("2", "Y"),
+    "gender": ("X", "U"),
+    "product_category": ("pet", "travel"),
+    "payment_mode": ("weekly", "biweekly"),
+    "status": ("active", "done", "pending"),
+    "txn_type": ("refund", "transfer"),
+    "relation": ("cousin", "friend"),
+    "beneficiary_relation": ("cousin", "colleague"),
+    "service_code": ("spa", "golf"),
+    "is_group": ("2", "Y"),
 }
 BAD_DATES = ("2024-13-45", "20240101x", "2023-02-30", "31/12/2024")
 BAD_NUMBERS = ("12,3a", "1.2.3", "abc", "7e")
@@ -60,18 +65,19 @@ def _fresh(column: str, number: int, plan: Plan) -> str:
     return f"{column[0].upper()}{value:012d}"
 
 
-def dirty_rows(part: pl.DataFrame, extract: ExtractFile, count: int, rng: np.random.Generator,
-               plan: Plan) -> pl.DataFrame:
+def dirty_rows(
+    part: pl.DataFrame, extract: ExtractFile, count: int, rng: np.random.Generator, plan: Plan
+) -> pl.DataFrame:
     """``count`` corrupted copies of random rows of ``part`` (a file's rows of one batch), as text."""
     picked = np.sort(rng.choice(part.height, size=count, replace=False))
     names = extract.column_names
-    text = pl.read_csv(io.BytesIO(csv_rows(part[picked])), has_header=False, new_columns=names,
-                       infer_schema=False)
+    text = pl.read_csv(io.BytesIO(csv_rows(part[picked])), has_header=False, new_columns=names, infer_schema=False)
     rows = [list(r) for r in text.rows()]
     kinds = kinds_for(extract)
     required = [c.name for c in extract.columns if c.required]
-    coded = [c.name for c in extract.columns
-             if c.codes or c.type == "flag" or (extract.name, c.name) in SERVICE_CODE_COLUMNS]
+    coded = [
+        c.name for c in extract.columns if c.codes or c.type == "flag" or (extract.name, c.name) in SERVICE_CODE_COLUMNS
+    ]
     dated = [c.name for c in extract.columns if c.type == "date"]
     numeric = [c.name for c in extract.columns if c.type in ("integer", "decimal")]
     money = [c.name for c in extract.columns if c.type == "decimal" and c.non_negative]

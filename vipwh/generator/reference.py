@@ -17,8 +17,7 @@ PROVINCES: tuple[tuple[str, int, float, tuple[tuple[str, float], ...]], ...] = (
     ("吉林省", 22, 1.5, (("长春市", 0.65), ("吉林市", 0.35))),
     ("黑龙江省", 23, 2.0, (("哈尔滨市", 0.65), ("大庆市", 0.35))),
     ("上海市", 31, 5.0, (("上海市", 1.0),)),
-    ("江苏省", 32, 9.0, (("南京市", 0.25), ("苏州市", 0.3), ("无锡市", 0.18), ("常州市", 0.12),
-                        ("南通市", 0.15))),
+    ("江苏省", 32, 9.0, (("南京市", 0.25), ("苏州市", 0.3), ("无锡市", 0.18), ("常州市", 0.12), ("南通市", 0.15))),
     ("浙江省", 33, 7.0, (("杭州市", 0.4), ("宁波市", 0.3), ("温州市", 0.17), ("绍兴市", 0.13))),
     ("安徽省", 34, 3.5, (("合肥市", 0.65), ("芜湖市", 0.35))),
     ("福建省", 35, 3.5, (("福州市", 0.35), ("厦门市", 0.35), ("泉州市", 0.3))),
@@ -27,8 +26,7 @@ PROVINCES: tuple[tuple[str, int, float, tuple[tuple[str, float], ...]], ...] = (
     ("河南省", 41, 6.0, (("郑州市", 0.65), ("洛阳市", 0.35))),
     ("湖北省", 42, 4.5, (("武汉市", 0.75), ("宜昌市", 0.25))),
     ("湖南省", 43, 4.0, (("长沙市", 0.7), ("株洲市", 0.3))),
-    ("广东省", 44, 12.0, (("广州市", 0.3), ("深圳市", 0.3), ("东莞市", 0.15), ("佛山市", 0.15),
-                         ("汕头市", 0.1))),
+    ("广东省", 44, 12.0, (("广州市", 0.3), ("深圳市", 0.3), ("东莞市", 0.15), ("佛山市", 0.15), ("汕头市", 0.1))),
     ("广西壮族自治区", 45, 2.5, (("南宁市", 0.6), ("桂林市", 0.4))),
     ("海南省", 46, 0.8, (("海口市", 0.6), ("三亚市", 0.4))),
     ("重庆市", 50, 2.5, (("重庆市", 1.0),)),
@@ -46,8 +44,16 @@ PROVINCES: tuple[tuple[str, int, float, tuple[tuple[str, float], ...]], ...] = (
 # --- Products ------------------------------------------------------------------------------------------
 # Category order is vipwh.contract.PRODUCT_CATEGORIES.
 CATEGORY_PREFIX = {
-    "whole_life": "WL", "term_life": "TL", "annuity": "AN", "critical_illness": "CI", "endowment": "EN",
-    "participating": "PA", "universal": "UL", "medical": "MD", "accident": "AC", "other": "OT",
+    "whole_life": "WL",
+    "term_life": "TL",
+    "annuity": "AN",
+    "critical_illness": "CI",
+    "endowment": "EN",
+    "participating": "PA",
+    "universal": "UL",
+    "medical": "MD",
+    "accident": "AC",
+    "other": "OT",
 }
 PRODUCTS_PER_CATEGORY = 4
 
@@ -67,14 +73,24 @@ CATEGORY_MIX = {
 
 # Annualised regular premium: median and log-sd (before the holder's wealth factor).
 ANNUAL_PREMIUM = {
-    "whole_life": (15_000, 0.8), "term_life": (1_500, 0.6), "annuity": (25_000, 0.8),
-    "critical_illness": (5_500, 0.6), "endowment": (12_000, 0.7), "participating": (20_000, 0.8),
-    "universal": (10_000, 0.8), "medical": (700, 0.5), "accident": (250, 0.5), "other": (4_000, 0.6),
+    "whole_life": (15_000, 0.8),
+    "term_life": (1_500, 0.6),
+    "annuity": (25_000, 0.8),
+    "critical_illness": (5_500, 0.6),
+    "endowment": (12_000, 0.7),
+    "participating": (20_000, 0.8),
+    "universal": (10_000, 0.8),
+    "medical": (700, 0.5),
+    "accident": (250, 0.5),
+    "other": (4_000, 0.6),
 }
 # Single premium (趸交): share of long-term purchases paid in one go, median, log-sd.
 SINGLE_PREMIUM = {
-    "whole_life": (0.12, 150_000, 1.0), "annuity": (0.35, 200_000, 1.1), "endowment": (0.30, 100_000, 0.9),
-    "participating": (0.35, 150_000, 1.0), "universal": (0.75, 200_000, 1.1),
+    "whole_life": (0.12, 150_000, 1.0),
+    "annuity": (0.35, 200_000, 1.1),
+    "endowment": (0.30, 100_000, 0.9),
+    "participating": (0.35, 150_000, 1.0),
+    "universal": (0.75, 200_000, 1.1),
 }
 # Payment years of regular-premium long-term coverages: options and probabilities.
 PAYMENT_YEARS = {
@@ -173,27 +189,47 @@ NON_ENTITLED_SHARE = 0.03
 TIER_SHARE_APPROX = (0.86, 0.047, 0.074, 0.014, 0.0038, 0.0018)
 WAITING_SERVICES = ("critical_illness_green", "proton_green", "second_opinion", "mdt_consult")
 ACTIVATION_PROB = {"waiting": 0.7, "digital": 0.3, "other": 0.2}
-DIGITAL_SERVICES = ("health_assessment", "medical_video", "health_article", "doctor_chat", "doctor_video",
-                    "doctor_phone")
+DIGITAL_SERVICES = (
+    "health_assessment",
+    "medical_video",
+    "health_article",
+    "doctor_chat",
+    "doctor_video",
+    "doctor_phone",
+)
 CHECKUP_COST = {"star2": 1_500, "star3": 2_500, "star4": 4_000, "star5": 6_500}
 CELL_STORAGE_COST = {"10y": 20_000, "20y": 35_000}
 HOME_CARE_COST = {"nursing": 2_400, "cleaning": 300}
 OUTPATIENT_COST = {"standard": 800, "named_expert": 1_500}
 UNRECORDED_VARIANT_SHARE = 0.03  # health_checkup / outpatient_green uses with no variant
 UNRECORDED_VARIANT_COST = {"health_checkup": 2_500, "outpatient_green": 800}
-VARIABLE_COST_SERVICES = ("limousine", "gi_endoscopy", "critical_illness_green", "proton_green", "second_opinion",
-                          "mdt_consult")
+VARIABLE_COST_SERVICES = (
+    "limousine",
+    "gi_endoscopy",
+    "critical_illness_green",
+    "proton_green",
+    "second_opinion",
+    "mdt_consult",
+)
 LEGAL_HOURS = (0.5, 1, 1, 1, 1.5, 2)
 RELATIVE_USE_SHARE = {"rel": 0.3, "one": 0.5, "": 0.005}
 # Uses a year (by tier, family..star5) members mostly stop at, knowing their quota; "once" services
 # count over all years. Beyond it, only this share of further uses happens.
 USUAL_LIMIT = {
-    "legal_consult": (1, 1, 1, 1, 1, 1), "limousine": (1, 1, 1, 1, 1, 2), "lounge": (1, 1, 1, 1, 2, 2),
-    "health_checkup": (1, 1, 1, 1, 1, 1), "gi_endoscopy": (1, 1, 1, 1, 1, 1),
-    "dental_cleaning": (1, 1, 1, 1, 1, 1), "cell_storage": (1, 1, 1, 1, 1, 1),
-    "outpatient_green": (1, 1, 1, 1, 1, 1), "hospital_escort": (1, 1, 1, 1, 1, 1),
-    "critical_illness_green": (1, 1, 1, 1, 1, 1), "proton_green": (1, 1, 1, 1, 1, 1),
-    "second_opinion": (1, 1, 1, 1, 1, 1), "mdt_consult": (1, 1, 1, 1, 1, 1), "home_care": (1, 1, 1, 1, 2, 2),
+    "legal_consult": (1, 1, 1, 1, 1, 1),
+    "limousine": (1, 1, 1, 1, 1, 2),
+    "lounge": (1, 1, 1, 1, 2, 2),
+    "health_checkup": (1, 1, 1, 1, 1, 1),
+    "gi_endoscopy": (1, 1, 1, 1, 1, 1),
+    "dental_cleaning": (1, 1, 1, 1, 1, 1),
+    "cell_storage": (1, 1, 1, 1, 1, 1),
+    "outpatient_green": (1, 1, 1, 1, 1, 1),
+    "hospital_escort": (1, 1, 1, 1, 1, 1),
+    "critical_illness_green": (1, 1, 1, 1, 1, 1),
+    "proton_green": (1, 1, 1, 1, 1, 1),
+    "second_opinion": (1, 1, 1, 1, 1, 1),
+    "mdt_consult": (1, 1, 1, 1, 1, 1),
+    "home_care": (1, 1, 1, 1, 2, 2),
 }
 ONCE_SERVICES = ("gi_endoscopy", "cell_storage")
 BEYOND_LIMIT_SHARE = 0.1

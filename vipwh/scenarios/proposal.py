@@ -40,8 +40,17 @@ from vipwh.contract import PRODUCT_CATEGORIES
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 SEEDS_DIR = REPO_ROOT / "dbt_project" / "seeds"
 
-TOP_LEVEL_KEYS = ("id", "description", "base_rulebook", "effective_from", "tier_thresholds", "coefficients",
-                  "entitlements", "services", "unit_costs")
+TOP_LEVEL_KEYS = (
+    "id",
+    "description",
+    "base_rulebook",
+    "effective_from",
+    "tier_thresholds",
+    "coefficients",
+    "entitlements",
+    "services",
+    "unit_costs",
+)
 COEFFICIENT_KEYS = ("regular", "single", "one_year")
 REGULAR_KEYS = {"at_least_10_years": "coefficient", "per_year_under_10": "coefficient_per_payment_year"}
 NEW_SERVICE_KEYS = ("name_zh", "name_en", "unit", "service_group", "like", "take_up", "units_per_member_year")
@@ -54,14 +63,39 @@ ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 RULE_COLUMNS: dict[str, tuple[str, ...]] = {
     "rulebooks": ("rulebook_id", "effective_from", "effective_until", "description"),
     "tier_thresholds": ("rulebook_id", "tier_code", "tier_rank", "tier_name_zh", "lower_bound", "upper_bound"),
-    "rating_coefficients": ("rulebook_id", "rule_no", "policy_type_zh", "coverage_kind", "payment_modes",
-                            "min_payment_years", "max_payment_years", "product_categories", "slice_kind", "base_zh",
-                            "coefficient", "coefficient_per_payment_year", "window_anchor", "window_basis",
-                            "window_years", "window_end_reason"),
+    "rating_coefficients": (
+        "rulebook_id",
+        "rule_no",
+        "policy_type_zh",
+        "coverage_kind",
+        "payment_modes",
+        "min_payment_years",
+        "max_payment_years",
+        "product_categories",
+        "slice_kind",
+        "base_zh",
+        "coefficient",
+        "coefficient_per_payment_year",
+        "window_anchor",
+        "window_basis",
+        "window_years",
+        "window_end_reason",
+    ),
     "entitlements": ("rulebook_id", "service_code", "tier_code", "variant", "quota_kind", "quota", "quota_group"),
     "unit_costs": ("rulebook_id", "service_code", "variant", "unit_cost", "assumption"),
-    "services": ("service_code", "service_group", "service_group_zh", "name_zh", "name_en", "unit",
-                 "beneficiary_scope", "waiting_days", "no_show_consumes", "consumes_by_quantity", "variant_required"),
+    "services": (
+        "service_code",
+        "service_group",
+        "service_group_zh",
+        "name_zh",
+        "name_en",
+        "unit",
+        "beneficiary_scope",
+        "waiting_days",
+        "no_show_consumes",
+        "consumes_by_quantity",
+        "variant_required",
+    ),
 }
 DECIMAL_COLUMNS = {"lower_bound", "upper_bound", "coefficient", "coefficient_per_payment_year", "quota", "unit_cost"}
 INTEGER_COLUMNS = {"tier_rank", "rule_no", "min_payment_years", "max_payment_years", "window_years", "waiting_days"}
@@ -97,16 +131,19 @@ class Catalogue:
             try:
                 fetched = con.execute(f'select {select} from "{schema}"."{table}"').fetchall()
             except duckdb.CatalogException as exc:
-                raise FileNotFoundError(f"rule table {schema}.{table} is missing: build the warehouse first "
-                                        f"(`vipwh build`)") from exc
-            return [{column: _typed(column, value) for column, value in zip(columns, row, strict=True)}
-                    for row in fetched]
+                raise FileNotFoundError(
+                    f"rule table {schema}.{table} is missing: build the warehouse first (`vipwh build`)"
+                ) from exc
+            return [
+                {column: _typed(column, value) for column, value in zip(columns, row, strict=True)} for row in fetched
+            ]
 
         return cls(
             rulebooks={row["rulebook_id"]: row for row in rows("rulebooks")},
             tier_thresholds=sorted(rows("tier_thresholds"), key=lambda row: (row["rulebook_id"], row["tier_rank"])),
-            rating_coefficients=sorted(rows("rating_coefficients"),
-                                       key=lambda row: (row["rulebook_id"], row["rule_no"])),
+            rating_coefficients=sorted(
+                rows("rating_coefficients"), key=lambda row: (row["rulebook_id"], row["rule_no"])
+            ),
             entitlements=rows("entitlements"),
             unit_costs=rows("unit_costs"),
             services={row["service_code"]: row for row in rows("services")},
@@ -119,8 +156,10 @@ class Catalogue:
             con.execute("create schema rules")
             for table in RULE_COLUMNS:
                 path = next(seeds_dir.rglob(f"{table}.csv"))
-                con.execute(f"create table rules.{table} as select * from read_csv(?, all_varchar = true, "
-                            "header = true)", [str(path)])
+                con.execute(
+                    f"create table rules.{table} as select * from read_csv(?, all_varchar = true, header = true)",
+                    [str(path)],
+                )
             return cls.load(con)
 
     def tiers(self, rulebook_id: str) -> list[Row]:
@@ -178,9 +217,14 @@ class ProposalRules:
     services: list[Row]  # new services only, with the usage assumption
 
     def tables(self) -> dict[str, list[Row]]:
-        return {"rulebooks": self.rulebooks, "tier_thresholds": self.tier_thresholds,
-                "rating_coefficients": self.rating_coefficients, "entitlements": self.entitlements,
-                "unit_costs": self.unit_costs, "services": self.services}
+        return {
+            "rulebooks": self.rulebooks,
+            "tier_thresholds": self.tier_thresholds,
+            "rating_coefficients": self.rating_coefficients,
+            "entitlements": self.entitlements,
+            "unit_costs": self.unit_costs,
+            "services": self.services,
+        }
 
 
 # --- parsing and validation ----------------------------------------------------------------------------
@@ -245,10 +289,20 @@ class _Checker:
                 self.error(f"services.{code}", "a new service needs its cost: add it under unit_costs")
             if not any(quota is not None for quota in (entitlements.get(code) or {}).values()):
                 self.error(f"services.{code}", "not entitled at any tier: add it under entitlements")
-        return Proposal(id=proposal_id or "", base_rulebook=base or "", description=description,
-                        effective_from=effective_from, tier_thresholds=thresholds, regular=regular, single=single,
-                        one_year=one_year, entitlements=entitlements, services=services, unit_costs=unit_costs,
-                        source_text=text)
+        return Proposal(
+            id=proposal_id or "",
+            base_rulebook=base or "",
+            description=description,
+            effective_from=effective_from,
+            tier_thresholds=thresholds,
+            regular=regular,
+            single=single,
+            one_year=one_year,
+            entitlements=entitlements,
+            services=services,
+            unit_costs=unit_costs,
+            source_text=text,
+        )
 
     def identifier(self, document: Mapping, key: str) -> str | None:
         value = document.get(key)
@@ -324,15 +378,20 @@ class _Checker:
         for (lower_code, lower), (upper_code, upper) in zip(bounds, bounds[1:], strict=False):
             if upper <= lower:
                 if upper_code in overrides:
-                    self.error(f"tier_thresholds.{upper_code}", f"{_plain(upper)} is not above {lower_code} "
-                                                                       f"({_plain(lower)}): thresholds must increase")
+                    self.error(
+                        f"tier_thresholds.{upper_code}",
+                        f"{_plain(upper)} is not above {lower_code} ({_plain(lower)}): thresholds must increase",
+                    )
                 else:
-                    self.error(f"tier_thresholds.{lower_code}", f"{_plain(lower)} is not below {upper_code} "
-                                                                f"({_plain(upper)}): thresholds must increase")
+                    self.error(
+                        f"tier_thresholds.{lower_code}",
+                        f"{_plain(lower)} is not below {upper_code} ({_plain(upper)}): thresholds must increase",
+                    )
         return overrides
 
-    def coefficients(self, value: Any, base: str | None
-                     ) -> tuple[dict[str, Decimal], dict[str, Decimal], Decimal | None]:
+    def coefficients(
+        self, value: Any, base: str | None
+    ) -> tuple[dict[str, Decimal], dict[str, Decimal], Decimal | None]:
         given = self.mapping("coefficients", value) or {}
         rules = self.catalogue.rows("rating_coefficients", base) if base else []
         regular: dict[str, Decimal] = {}
@@ -340,8 +399,11 @@ class _Checker:
         one_year = None
         for key in given:
             if key == "top_up":
-                self.error("coefficients.top_up", "top-ups take the single-premium coefficient of their category: "
-                                                  "change it under coefficients.single")
+                self.error(
+                    "coefficients.top_up",
+                    "top-ups take the single-premium coefficient of their category: "
+                    "change it under coefficients.single",
+                )
             elif key not in COEFFICIENT_KEYS:
                 self.error(f"coefficients.{key}", f"unknown key (known: {', '.join(COEFFICIENT_KEYS)})")
         for name, raw in (self.mapping("coefficients.regular", given.get("regular")) or {}).items():
@@ -361,8 +423,11 @@ class _Checker:
         for category, raw in (self.mapping("coefficients.single", given.get("single")) or {}).items():
             key = f"coefficients.single.{category}"
             if category not in categories:
-                self.error(key, f"unknown product category (known: {', '.join(categories)}; "
-                                "'*' = the categories the table does not name)")
+                self.error(
+                    key,
+                    f"unknown product category (known: {', '.join(categories)}; "
+                    "'*' = the categories the table does not name)",
+                )
                 continue
             number = self.number(key, raw, decimals=4)
             if number is not None:
@@ -393,8 +458,9 @@ class _Checker:
             return None
         return Quota("per_year", number)
 
-    def entitlements(self, value: Any, services: set[str], base: str | None
-                     ) -> dict[str, dict[str, Quota | None] | None]:
+    def entitlements(
+        self, value: Any, services: set[str], base: str | None
+    ) -> dict[str, dict[str, Quota | None] | None]:
         given = self.mapping("entitlements", value) or {}
         codes = [row["tier_code"] for row in self.catalogue.tiers(base)] if base else []
         result: dict[str, dict[str, Quota | None] | None] = {}
@@ -427,8 +493,11 @@ class _Checker:
         for code, spec in given.items():
             key = f"services.{code}"
             if code in self.catalogue.services:
-                self.error(key, "already in the service catalogue: change its quotas under entitlements and its "
-                                "cost under unit_costs")
+                self.error(
+                    key,
+                    "already in the service catalogue: change its quotas under entitlements and its "
+                    "cost under unit_costs",
+                )
                 continue
             if not isinstance(code, str) or not ID_PATTERN.match(code):
                 self.error(key, "a service code is lowercase letters, digits and _")
@@ -441,27 +510,42 @@ class _Checker:
             if like is not None and like not in self.catalogue.services:
                 self.error(f"{key}.like", f"unknown service {like!r} (an existing service whose use it would follow)")
                 like = None
-            take_up = (self.number(f"{key}.take_up", spec["take_up"], decimals=6, maximum=Decimal(1))
-                       if "take_up" in spec else None)
-            per_member = (self.number(f"{key}.units_per_member_year", spec["units_per_member_year"], decimals=6)
-                          if "units_per_member_year" in spec else None)
+            take_up = (
+                self.number(f"{key}.take_up", spec["take_up"], decimals=6, maximum=Decimal(1))
+                if "take_up" in spec
+                else None
+            )
+            per_member = (
+                self.number(f"{key}.units_per_member_year", spec["units_per_member_year"], decimals=6)
+                if "units_per_member_year" in spec
+                else None
+            )
             if not any(name in spec for name in ("like", "take_up", "units_per_member_year")):
-                self.error(key, "say how much it would be used: like (an existing service), take_up (share of the "
-                                "quota used a year) or units_per_member_year (for an unlimited quota)")
+                self.error(
+                    key,
+                    "say how much it would be used: like (an existing service), take_up (share of the "
+                    "quota used a year) or units_per_member_year (for an unlimited quota)",
+                )
             texts = {name: spec.get(name) for name in ("name_zh", "name_en", "unit", "service_group")}
             for name, text in texts.items():
                 if text is not None and not isinstance(text, str):
                     self.error(f"{key}.{name}", "must be text")
             liked = self.catalogue.services.get(like) if like else None
             result[code] = NewService(
-                service_code=code, name_zh=str(texts["name_zh"] or code), name_en=str(texts["name_en"] or code),
+                service_code=code,
+                name_zh=str(texts["name_zh"] or code),
+                name_en=str(texts["name_en"] or code),
                 unit=str(texts["unit"] or (liked["unit"] if liked else "use")),
                 service_group=str(texts["service_group"] or (liked["service_group"] if liked else "proposed")),
-                like=like, take_up=take_up, units_per_member_year=per_member)
+                like=like,
+                take_up=take_up,
+                units_per_member_year=per_member,
+            )
         return result
 
-    def unit_costs(self, value: Any, services: set[str], base: str | None
-                   ) -> dict[str, dict[str | None, Decimal] | Decimal]:
+    def unit_costs(
+        self, value: Any, services: set[str], base: str | None
+    ) -> dict[str, dict[str | None, Decimal] | Decimal]:
         given = self.mapping("unit_costs", value) or {}
         rows = self.catalogue.rows("unit_costs", base) if base else []
         result: dict[str, dict[str | None, Decimal] | Decimal] = {}
@@ -476,8 +560,11 @@ class _Checker:
                     result[service] = number
                 continue
             variants = {row["variant"] for row in rows if row["service_code"] == service and row["variant"]}
-            variants |= {row["variant"] for row in self.catalogue.rows("entitlements", base or "")
-                         if row["service_code"] == service and row["variant"]}
+            variants |= {
+                row["variant"]
+                for row in self.catalogue.rows("entitlements", base or "")
+                if row["service_code"] == service and row["variant"]
+            }
             costs: dict[str | None, Decimal] = {}
             for variant, cost in raw.items():
                 if variant != DEFAULT_VARIANT and variant not in variants:
@@ -498,20 +585,33 @@ def proposal_rules(proposal: Proposal, catalogue: Catalogue) -> ProposalRules:
     """The base rulebook's rows of every rule table with the proposal's overrides applied."""
     rulebook_id = proposal.id
     base = catalogue.rulebooks[proposal.base_rulebook]
-    rulebooks = [{"rulebook_id": rulebook_id, "effective_from": proposal.effective_from or base["effective_from"],
-                  "effective_until": None,
-                  "description": proposal.description or f"proposal {rulebook_id} on {proposal.base_rulebook}"}]
+    rulebooks = [
+        {
+            "rulebook_id": rulebook_id,
+            "effective_from": proposal.effective_from or base["effective_from"],
+            "effective_until": None,
+            "description": proposal.description or f"proposal {rulebook_id} on {proposal.base_rulebook}",
+        }
+    ]
     return ProposalRules(
         rulebooks=rulebooks,
         tier_thresholds=_thresholds(proposal, catalogue),
         rating_coefficients=_coefficients(proposal, catalogue),
         entitlements=_entitlements(proposal, catalogue),
         unit_costs=_unit_costs(proposal, catalogue),
-        services=[{"service_code": service.service_code, "service_group": service.service_group,
-                   "name_zh": service.name_zh, "name_en": service.name_en, "unit": service.unit,
-                   "like_service_code": service.like, "take_up": service.take_up,
-                   "units_per_member_year": service.units_per_member_year}
-                  for service in proposal.services.values()],
+        services=[
+            {
+                "service_code": service.service_code,
+                "service_group": service.service_group,
+                "name_zh": service.name_zh,
+                "name_en": service.name_en,
+                "unit": service.unit,
+                "like_service_code": service.like,
+                "take_up": service.take_up,
+                "units_per_member_year": service.units_per_member_year,
+            }
+            for service in proposal.services.values()
+        ],
     )
 
 
@@ -528,8 +628,13 @@ def _thresholds(proposal: Proposal, catalogue: Catalogue) -> list[Row]:
 def _coefficients(proposal: Proposal, catalogue: Catalogue) -> list[Row]:
     rules = catalogue.rows("rating_coefficients", proposal.base_rulebook)
     next_rule_no = max((rule["rule_no"] for rule in rules), default=0) + 1
-    named = {category for rule in rules if rule["slice_kind"] == "single"
-             for category in rule["product_categories"].split() if category != OTHER_CATEGORIES}
+    named = {
+        category
+        for rule in rules
+        if rule["slice_kind"] == "single"
+        for category in rule["product_categories"].split()
+        if category != OTHER_CATEGORIES
+    }
     rows: list[Row] = []
     for rule in rules:
         rule["rulebook_id"] = proposal.id
@@ -545,8 +650,9 @@ def _coefficients(proposal: Proposal, catalogue: Catalogue) -> list[Row]:
         categories = rule["product_categories"].split()
         if OTHER_CATEGORIES in categories:  # a category no row names is rated by this row: name it to change it
             at = categories.index(OTHER_CATEGORIES)
-            categories[at:at] = [category for category in proposal.single
-                                 if category != OTHER_CATEGORIES and category not in named]
+            categories[at:at] = [
+                category for category in proposal.single if category != OTHER_CATEGORIES and category not in named
+            ]
         groups: dict[Decimal, list[str]] = {rule["coefficient"]: []}  # the unchanged categories keep the row
         for category in categories:
             groups.setdefault(proposal.single.get(category, rule["coefficient"]), []).append(category)
@@ -587,9 +693,17 @@ def _entitlements(proposal: Proposal, catalogue: Catalogue) -> list[Row]:
     for service, cells in proposal.entitlements.items():
         for tier, quota in (cells or {}).items():
             if quota is not None and (service, tier) not in entitled:  # a tier newly entitled: any variant
-                result.append({"rulebook_id": proposal.id, "service_code": service, "tier_code": tier,
-                               "variant": None, "quota_kind": quota.quota_kind, "quota": quota.quota,
-                               "quota_group": None})
+                result.append(
+                    {
+                        "rulebook_id": proposal.id,
+                        "service_code": service,
+                        "tier_code": tier,
+                        "variant": None,
+                        "quota_kind": quota.quota_kind,
+                        "quota": quota.quota,
+                        "quota_group": None,
+                    }
+                )
     return result
 
 
@@ -609,8 +723,15 @@ def _unit_costs(proposal: Proposal, catalogue: Catalogue) -> list[Row]:
         costs = {None: override} if isinstance(override, Decimal) else override
         for variant, cost in costs.items():
             if (service, variant) not in priced:
-                result.append({"rulebook_id": proposal.id, "service_code": service, "variant": variant,
-                               "unit_cost": cost, "assumption": f"proposal {proposal.id}"})
+                result.append(
+                    {
+                        "rulebook_id": proposal.id,
+                        "service_code": service,
+                        "variant": variant,
+                        "unit_cost": cost,
+                        "assumption": f"proposal {proposal.id}",
+                    }
+                )
     return result
 
 

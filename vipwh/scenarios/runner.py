@@ -36,15 +36,34 @@ DBT_VARS = json.dumps({"scenario_run": True})  # constant, so dbt can reuse its 
 
 # scenario_work table → the scenarios table that keeps it, per scenario_id (inputs first, then outputs)
 PROPOSAL_TABLES = {f"proposal_{table}": f"scenario_{table}" for table in RULE_COLUMNS}
-OUTPUT_TABLES = ("scenario_runs", "scenario_tier_distribution", "scenario_tier_migration", "scenario_member_changes",
-                 "scenario_benefit_cost")
-PROPOSAL_SERVICE_COLUMNS = {"scenario_id": "varchar", "service_code": "varchar", "service_group": "varchar",
-                            "name_zh": "varchar", "name_en": "varchar", "unit": "varchar",
-                            "like_service_code": "varchar", "take_up": "decimal(9, 6)",
-                            "units_per_member_year": "decimal(18, 6)"}
-PROPOSAL_RUN_COLUMNS = {"scenario_id": "varchar", "description": "varchar", "base_rulebook_id": "varchar",
-                        "effective_from": "date", "as_of_date": "date", "proposal_file": "varchar",
-                        "proposal_yaml": "varchar", "run_at": "timestamp"}
+OUTPUT_TABLES = (
+    "scenario_runs",
+    "scenario_tier_distribution",
+    "scenario_tier_migration",
+    "scenario_member_changes",
+    "scenario_benefit_cost",
+)
+PROPOSAL_SERVICE_COLUMNS = {
+    "scenario_id": "varchar",
+    "service_code": "varchar",
+    "service_group": "varchar",
+    "name_zh": "varchar",
+    "name_en": "varchar",
+    "unit": "varchar",
+    "like_service_code": "varchar",
+    "take_up": "decimal(9, 6)",
+    "units_per_member_year": "decimal(18, 6)",
+}
+PROPOSAL_RUN_COLUMNS = {
+    "scenario_id": "varchar",
+    "description": "varchar",
+    "base_rulebook_id": "varchar",
+    "effective_from": "date",
+    "as_of_date": "date",
+    "proposal_file": "varchar",
+    "proposal_yaml": "varchar",
+    "run_at": "timestamp",
+}
 
 
 class ScenarioError(RuntimeError):
@@ -62,8 +81,13 @@ class RunResult:
     notes: list[str] = field(default_factory=list)
 
 
-def run_scenario(proposal_file: Path, warehouse: Path, as_of: date | None = None, publish: bool = True,
-                 say: Callable[[str], None] = print) -> RunResult:
+def run_scenario(
+    proposal_file: Path,
+    warehouse: Path,
+    as_of: date | None = None,
+    publish: bool = True,
+    say: Callable[[str], None] = print,
+) -> RunResult:
     """Validate the proposal, rate the book under it, store the results under its id and re-publish."""
     warehouse = Path(warehouse).resolve()
     if not warehouse.exists():
@@ -77,9 +101,12 @@ def run_scenario(proposal_file: Path, warehouse: Path, as_of: date | None = None
             raise ScenarioError(str(exc)) from exc
         proposal = load_proposal(Path(proposal_file), catalogue)
         as_of = as_of or warehouse_as_of(con)
-        in_force = [rulebook for rulebook in catalogue.rulebooks.values()
-                    if rulebook["effective_from"] <= as_of
-                    and (rulebook["effective_until"] is None or rulebook["effective_until"] > as_of)]
+        in_force = [
+            rulebook
+            for rulebook in catalogue.rulebooks.values()
+            if rulebook["effective_from"] <= as_of
+            and (rulebook["effective_until"] is None or rulebook["effective_until"] > as_of)
+        ]
         if not in_force:
             raise ScenarioError(f"--as-of {as_of}: no rulebook of the warehouse is in force that day")
         _write_proposal(con, proposal, proposal_rules(proposal, catalogue), as_of, Path(proposal_file))
@@ -92,8 +119,11 @@ def run_scenario(proposal_file: Path, warehouse: Path, as_of: date | None = None
     started = time.monotonic()
     notes: list[str] = []
     with _connect(warehouse) as con:
-        run = con.execute(f"select as_of_date, baseline_rulebook_id, reference_year from {WORK_SCHEMA}.scenario_runs "
-                          "where scenario_id = ?", [proposal.id]).fetchone()
+        run = con.execute(
+            f"select as_of_date, baseline_rulebook_id, reference_year from {WORK_SCHEMA}.scenario_runs "
+            "where scenario_id = ?",
+            [proposal.id],
+        ).fetchone()
         if run is None:
             raise ScenarioError(f"the scenario models did not produce {proposal.id}; see the dbt log")
         notes += _replace_rows(con, proposal.id)
@@ -104,8 +134,15 @@ def run_scenario(proposal_file: Path, warehouse: Path, as_of: date | None = None
             snapshot, note = _publish(con, warehouse)
             notes += [note] if note else []
             seconds["publish"] = time.monotonic() - started
-    result = RunResult(scenario_id=proposal.id, as_of=run[0], baseline_rulebook_id=run[1], reference_year=run[2],
-                       snapshot=snapshot, seconds=seconds, notes=notes)
+    result = RunResult(
+        scenario_id=proposal.id,
+        as_of=run[0],
+        baseline_rulebook_id=run[1],
+        reference_year=run[2],
+        snapshot=snapshot,
+        seconds=seconds,
+        notes=notes,
+    )
     return result
 
 
@@ -123,12 +160,14 @@ def _connect(warehouse: Path, read_only: bool = False) -> duckdb.DuckDBPyConnect
     try:
         return duckdb.connect(str(warehouse), read_only=read_only)
     except duckdb.IOException as exc:
-        raise ScenarioError(f"the warehouse {warehouse} is in use by another writer (a build?); try again when it "
-                            f"is done ({exc})") from exc
+        raise ScenarioError(
+            f"the warehouse {warehouse} is in use by another writer (a build?); try again when it is done ({exc})"
+        ) from exc
 
 
-def _write_proposal(con: duckdb.DuckDBPyConnection, proposal: Proposal, rules: ProposalRules, as_of: date,
-                    proposal_file: Path) -> None:
+def _write_proposal(
+    con: duckdb.DuckDBPyConnection, proposal: Proposal, rules: ProposalRules, as_of: date, proposal_file: Path
+) -> None:
     """The proposal's rule rows as the scenario models' inputs, typed like the warehouse's rule tables."""
     con.execute("begin")
     con.execute(f"create schema if not exists {WORK_SCHEMA}")
@@ -136,23 +175,42 @@ def _write_proposal(con: duckdb.DuckDBPyConnection, proposal: Proposal, rules: P
         target = f"{WORK_SCHEMA}.proposal_{table}"
         if table == "services":
             columns = PROPOSAL_SERVICE_COLUMNS
-            con.execute(f"create or replace table {target} ("
-                        + ", ".join(f"{name} {kind}" for name, kind in columns.items()) + ")")
+            con.execute(
+                f"create or replace table {target} ("
+                + ", ".join(f"{name} {kind}" for name, kind in columns.items())
+                + ")"
+            )
             names = list(columns)
         else:
             names = ["scenario_id", *RULE_COLUMNS[table]]
             select = ", ".join(f'"{column}"' for column in RULE_COLUMNS[table])
-            con.execute(f"create or replace table {target} as select cast(null as varchar) as scenario_id, {select} "
-                        f"from rules.{table} where false")
+            con.execute(
+                f"create or replace table {target} as select cast(null as varchar) as scenario_id, {select} "
+                f"from rules.{table} where false"
+            )
         values = [[proposal.id if name == "scenario_id" else row.get(name) for name in names] for row in rows]
         if values:
-            con.executemany(f"insert into {target} ({', '.join(names)}) values ({', '.join('?' for _ in names)})",
-                            values)
-    con.execute(f"create or replace table {WORK_SCHEMA}.proposal_run ("
-                + ", ".join(f"{name} {kind}" for name, kind in PROPOSAL_RUN_COLUMNS.items()) + ")")
-    con.execute(f"insert into {WORK_SCHEMA}.proposal_run values (?, ?, ?, ?, ?, ?, ?, ?)",
-                [proposal.id, proposal.description, proposal.base_rulebook, proposal.effective_from, as_of,
-                 str(proposal_file), proposal.source_text, datetime.now()])
+            con.executemany(
+                f"insert into {target} ({', '.join(names)}) values ({', '.join('?' for _ in names)})", values
+            )
+    con.execute(
+        f"create or replace table {WORK_SCHEMA}.proposal_run ("
+        + ", ".join(f"{name} {kind}" for name, kind in PROPOSAL_RUN_COLUMNS.items())
+        + ")"
+    )
+    con.execute(
+        f"insert into {WORK_SCHEMA}.proposal_run values (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            proposal.id,
+            proposal.description,
+            proposal.base_rulebook,
+            proposal.effective_from,
+            as_of,
+            str(proposal_file),
+            proposal.source_text,
+            datetime.now(),
+        ],
+    )
     con.execute("commit")
 
 
@@ -164,9 +222,22 @@ def _dbt_executable() -> str:
 def _run_dbt(warehouse: Path) -> None:
     """Build the scenario models only (the baseline marts are read, never rebuilt)."""
     work = warehouse.parent / f".{warehouse.stem}.scenario_dbt"  # kept: dbt re-parses only what changed
-    command = [_dbt_executable(), "build", "--select", "path:models/scenarios", "--vars", DBT_VARS,
-               "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-               "--target-path", str(work / "target"), "--log-path", str(work / "logs")]
+    command = [
+        _dbt_executable(),
+        "build",
+        "--select",
+        "path:models/scenarios",
+        "--vars",
+        DBT_VARS,
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        "--target-path",
+        str(work / "target"),
+        "--log-path",
+        str(work / "logs"),
+    ]
     from dagster_project.settings import Settings
 
     env = Settings(warehouse=str(warehouse)).subprocess_environment()
@@ -177,9 +248,12 @@ def _run_dbt(warehouse: Path) -> None:
 
 
 def _columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[tuple[str, str]]:
-    return con.execute("""select column_name, data_type from information_schema.columns
+    return con.execute(
+        """select column_name, data_type from information_schema.columns
                           where table_catalog = current_database() and table_schema = ? and table_name = ?
-                          order by ordinal_position""", [schema, table]).fetchall()
+                          order by ordinal_position""",
+        [schema, table],
+    ).fetchall()
 
 
 def _replace_rows(con: duckdb.DuckDBPyConnection, scenario_id: str) -> list[str]:
@@ -216,9 +290,11 @@ def _publish(con: duckdb.DuckDBPyConnection, warehouse: Path) -> tuple[Path | No
     except duckdb.CatalogException:
         failed = 0
     if failed:
-        return None, ("NOT published: the warehouse's last build failed blocking checks, so its marts are not "
-                      "the published ones; the scenario is stored in the warehouse and is published by the next "
-                      "good build")
+        return None, (
+            "NOT published: the warehouse's last build failed blocking checks, so its marts are not "
+            "the published ones; the scenario is stored in the warehouse and is published by the next "
+            "good build"
+        )
     return publish(con, warehouse), None
 
 
@@ -235,9 +311,13 @@ def compare(ids: Sequence[str], warehouse: Path) -> str:
         raise ScenarioError(str(exc)) from exc
     with con:
         try:
-            runs = {row[0]: row for row in con.execute(
-                "select scenario_id, as_of_date, baseline_rulebook_id, reference_year, description "
-                f"from {SCHEMA}.scenario_runs").fetchall()}
+            runs = {
+                row[0]: row
+                for row in con.execute(
+                    "select scenario_id, as_of_date, baseline_rulebook_id, reference_year, description "
+                    f"from {SCHEMA}.scenario_runs"
+                ).fetchall()
+            }
         except duckdb.CatalogException as exc:
             raise ScenarioError("no scenario is published yet: run `vipwh scenario run FILE` first") from exc
         missing = [scenario_id for scenario_id in ids if scenario_id not in runs]
@@ -247,14 +327,21 @@ def compare(ids: Sequence[str], warehouse: Path) -> str:
         tiers = con.execute(f"""select scenario_id, tier_code, tier_rank, baseline_members, proposal_members,
                                        baseline_rated_premium, proposal_rated_premium
                                 from {SCHEMA}.scenario_tier_distribution order by tier_rank""").fetchall()
-        costs = dict(((row[0], "baseline"), row[1]) for row in con.execute(
-            f"select scenario_id, sum(baseline_projected_cost) from {SCHEMA}.scenario_benefit_cost group by 1"
-        ).fetchall())
-        costs |= dict(((row[0], "proposal"), row[1]) for row in con.execute(
-            f"select scenario_id, sum(proposal_projected_cost) from {SCHEMA}.scenario_benefit_cost group by 1"
-        ).fetchall())
-        changed = dict(con.execute(f"select scenario_id, count(*) from {SCHEMA}.scenario_member_changes "
-                                   "group by 1").fetchall())
+        costs = dict(
+            ((row[0], "baseline"), row[1])
+            for row in con.execute(
+                f"select scenario_id, sum(baseline_projected_cost) from {SCHEMA}.scenario_benefit_cost group by 1"
+            ).fetchall()
+        )
+        costs |= dict(
+            ((row[0], "proposal"), row[1])
+            for row in con.execute(
+                f"select scenario_id, sum(proposal_projected_cost) from {SCHEMA}.scenario_benefit_cost group by 1"
+            ).fetchall()
+        )
+        changed = dict(
+            con.execute(f"select scenario_id, count(*) from {SCHEMA}.scenario_member_changes group by 1").fetchall()
+        )
     return headline_table(ids, runs, tiers, costs, changed)
 
 
@@ -262,18 +349,29 @@ def headline_table(ids: Sequence[str], runs: dict, tiers: list[tuple], costs: di
     tier_codes = [code for code, _ in sorted({(row[1], row[2]) for row in tiers}, key=lambda item: item[1])]
     metrics: list[tuple[str, Callable[[str, str], Decimal | int | None], bool]] = []
     for code in tier_codes:
+
         def members(scenario_id: str, side: str, code: str = code) -> int | None:
-            return next((row[3] if side == "baseline" else row[4] for row in tiers
-                         if row[0] == scenario_id and row[1] == code), 0)
+            return next(
+                (row[3] if side == "baseline" else row[4] for row in tiers if row[0] == scenario_id and row[1] == code),
+                0,
+            )
+
         metrics.append((f"members {code}", members, False))
-    metrics.append(("members in the programme",
-                    lambda sid, side: sum(row[3] if side == "baseline" else row[4] for row in tiers if row[0] == sid),
-                    False))
-    metrics.append(("members changing tier",
-                    lambda sid, side: 0 if side == "baseline" else changed.get(sid, 0), False))
-    metrics.append(("rated premium, CNY",
-                    lambda sid, side: sum((row[5] if side == "baseline" else row[6]) or 0
-                                          for row in tiers if row[0] == sid), True))
+    metrics.append(
+        (
+            "members in the programme",
+            lambda sid, side: sum(row[3] if side == "baseline" else row[4] for row in tiers if row[0] == sid),
+            False,
+        )
+    )
+    metrics.append(("members changing tier", lambda sid, side: 0 if side == "baseline" else changed.get(sid, 0), False))
+    metrics.append(
+        (
+            "rated premium, CNY",
+            lambda sid, side: sum((row[5] if side == "baseline" else row[6]) or 0 for row in tiers if row[0] == sid),
+            True,
+        )
+    )
     metrics.append(("projected benefit cost, CNY/yr", lambda sid, side: costs.get((sid, side)), True))
 
     baselines = {(runs[sid][1], runs[sid][2]) for sid in ids}
@@ -295,33 +393,52 @@ def headline_table(ids: Sequence[str], runs: dict, tiers: list[tuple], costs: di
         if value is None:
             return "–"
         text = f"{value:,.2f}" if money else f"{value:,}"
-        return ("+" + text if kind == "delta" and value > 0 else text)
+        return "+" + text if kind == "delta" and value > 0 else text
 
     rows = [[name, *(cell(metric, money, sid, kind) for _, sid, kind in columns)] for name, metric, money in metrics]
     header = ["", *(title for title, _, _ in columns)]
     widths = [max(len(str(line[index])) for line in [header, *rows]) for index in range(len(header))]
-    lines = ["  ".join(str(value).ljust(widths[0]) if index == 0 else str(value).rjust(widths[index])
-                       for index, value in enumerate(line)) for line in [header, *rows]]
+    lines = [
+        "  ".join(
+            str(value).ljust(widths[0]) if index == 0 else str(value).rjust(widths[index])
+            for index, value in enumerate(line)
+        )
+        for line in [header, *rows]
+    ]
     lines.insert(1, "  ".join("-" * width for width in widths))
-    notes = [f"{sid}: as of {runs[sid][1]}, baseline {runs[sid][2]}, benefit rates from {runs[sid][3]}"
-             + (f" — {runs[sid][4]}" if runs[sid][4] else "") for sid in ids]
+    notes = [
+        f"{sid}: as of {runs[sid][1]}, baseline {runs[sid][2]}, benefit rates from {runs[sid][3]}"
+        + (f" — {runs[sid][4]}" if runs[sid][4] else "")
+        for sid in ids
+    ]
     return "\n".join(lines + [""] + notes)
 
 
 def run_summary(result: RunResult, warehouse: Path) -> str:
     """What `vipwh scenario run` prints: the headline of the scenario just run."""
     with _connect(Path(warehouse), read_only=True) as con:
-        runs = {row[0]: row for row in con.execute(
-            "select scenario_id, as_of_date, baseline_rulebook_id, reference_year, description "
-            f"from {SCHEMA}.scenario_runs where scenario_id = ?", [result.scenario_id]).fetchall()}
-        tiers = con.execute(f"""select scenario_id, tier_code, tier_rank, baseline_members, proposal_members,
+        runs = {
+            row[0]: row
+            for row in con.execute(
+                "select scenario_id, as_of_date, baseline_rulebook_id, reference_year, description "
+                f"from {SCHEMA}.scenario_runs where scenario_id = ?",
+                [result.scenario_id],
+            ).fetchall()
+        }
+        tiers = con.execute(
+            f"""select scenario_id, tier_code, tier_rank, baseline_members, proposal_members,
                                        baseline_rated_premium, proposal_rated_premium
                                 from {SCHEMA}.scenario_tier_distribution where scenario_id = ?
-                                order by tier_rank""", [result.scenario_id]).fetchall()
-        totals = con.execute(f"""select sum(baseline_projected_cost), sum(proposal_projected_cost)
+                                order by tier_rank""",
+            [result.scenario_id],
+        ).fetchall()
+        totals = con.execute(
+            f"""select sum(baseline_projected_cost), sum(proposal_projected_cost)
                                  from {SCHEMA}.scenario_benefit_cost where scenario_id = ?""",
-                             [result.scenario_id]).fetchone()
-        changed = con.execute(f"select count(*) from {SCHEMA}.scenario_member_changes where scenario_id = ?",
-                              [result.scenario_id]).fetchone()[0]
+            [result.scenario_id],
+        ).fetchone()
+        changed = con.execute(
+            f"select count(*) from {SCHEMA}.scenario_member_changes where scenario_id = ?", [result.scenario_id]
+        ).fetchone()[0]
     costs = {(result.scenario_id, "baseline"): totals[0], (result.scenario_id, "proposal"): totals[1]}
     return headline_table([result.scenario_id], runs, tiers, costs, {result.scenario_id: changed})

@@ -80,8 +80,12 @@ def asset_key_string(asset_key: Sequence[str]) -> str:
     return "/".join(asset_key)
 
 
-def run_check(check: Check, warehouse: Path | str, settings: Settings | None = None,
-              connect: Callable[[], duckdb.DuckDBPyConnection] | None = None) -> CheckResult:
+def run_check(
+    check: Check,
+    warehouse: Path | str,
+    settings: Settings | None = None,
+    connect: Callable[[], duckdb.DuckDBPyConnection] | None = None,
+) -> CheckResult:
     """Run one check on the warehouse file through a short-lived read-only connection.
 
     ``connect`` replaces that connection (on Spark: an in-memory DuckDB with the control file attached).
@@ -90,23 +94,27 @@ def run_check(check: Check, warehouse: Path | str, settings: Settings | None = N
     started = datetime.now()
 
     def failed(message: str) -> CheckResult:
-        return CheckResult(check.name, asset_key_string(check.asset_key), check.severity, False, 0, [],
-                           message, started)
+        return CheckResult(
+            check.name, asset_key_string(check.asset_key), check.severity, False, 0, [], message, started
+        )
 
     path = Path(warehouse)
     if not path.exists():
         return failed(f"warehouse {path} does not exist")
     try:
-        with (connect() if connect else duckdb.connect(str(path), read_only=True)) as con:
+        with connect() if connect else duckdb.connect(str(path), read_only=True) as con:
             missing = [table for table in check.reads if not table_exists(con, table)]
             if missing:
-                return failed(f"table {', '.join(missing)} does not exist yet in {path.name}: "
-                              f"build it before running the check")
+                return failed(
+                    f"table {', '.join(missing)} does not exist yet in {path.name}: build it before running the check"
+                )
             resolved = settings if settings.as_of else replace(settings, as_of=latest_loaded_extract(con))
             sql = check.sql(resolved, con)
             if check.shape == "violations":
-                sql = (f"select *, count(*) over () as violation_count\nfrom (\n{sql}\n) as violations\n"
-                       f"limit {int(resolved.violation_cap)}")
+                sql = (
+                    f"select *, count(*) over () as violation_count\nfrom (\n{sql}\n) as violations\n"
+                    f"limit {int(resolved.violation_cap)}"
+                )
             frame = con.execute(sql).df()
     except duckdb.Error as exc:
         return failed(f"query failed: {exc}")
@@ -160,8 +168,9 @@ def _judge(check: Check, frame: pd.DataFrame, settings: Settings, started: datet
         if not passed and failing == 0:
             failing = 1 if whole_frame_failed or not len(frame) else len(frame)
     sample = frame_records(offending.head(settings.sample_size)) if not passed else []
-    return CheckResult(check.name, asset_key_string(check.asset_key), check.severity, passed, failing, sample,
-                       message, started)
+    return CheckResult(
+        check.name, asset_key_string(check.asset_key), check.severity, passed, failing, sample, message, started
+    )
 
 
 def frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:

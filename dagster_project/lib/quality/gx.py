@@ -27,9 +27,11 @@ def _frame_batch_definition() -> Any:
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
-    return (context.data_sources.add_pandas("vipwh_quality")
-            .add_dataframe_asset("check_frame")
-            .add_batch_definition_whole_dataframe("whole_frame"))
+    return (
+        context.data_sources.add_pandas("vipwh_quality")
+        .add_dataframe_asset("check_frame")
+        .add_batch_definition_whole_dataframe("whole_frame")
+    )
 
 
 def validate_frame(frame: pd.DataFrame, expectations: list, suite_name: str = "suite") -> list[dict[str, Any]]:
@@ -54,14 +56,17 @@ def validate_frame(frame: pd.DataFrame, expectations: list, suite_name: str = "s
         error = ""
         if result.exception_info and result.exception_info.get("raised_exception"):
             error = str(result.exception_info.get("exception_message") or "expectation raised")
-        outcomes.append({
-            "type": config.type if config is not None else "?",
-            "column": kwargs.get("column") or ",".join(
-                str(kwargs[key]) for key in ("column_A", "column_B", "column_list") if key in kwargs) or "table",
-            "success": bool(result.success) and not error,
-            "unexpected_count": details.get("unexpected_count"),
-            "unexpected_index_list": details.get("unexpected_index_list"),
-            "observed": details.get("observed_value"),
-            "error": error,
-        })
+        outcomes.append(
+            {
+                "type": config.type if config is not None else "?",
+                "column": kwargs.get("column")
+                or ",".join(str(kwargs[key]) for key in ("column_A", "column_B", "column_list") if key in kwargs)
+                or "table",
+                "success": bool(result.success) and not error,
+                "unexpected_count": details.get("unexpected_count"),
+                "unexpected_index_list": details.get("unexpected_index_list"),
+                "observed": details.get("observed_value"),
+                "error": error,
+            }
+        )
     return outcomes

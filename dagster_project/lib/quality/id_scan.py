@@ -37,12 +37,15 @@ def _literal(text: str) -> str:
 def is_id_sql(value: str) -> str:
     """SQL: ``value`` (an expression, already trimmed and upper-cased) is a valid 18-character national ID."""
     weighted = " + ".join(f"(ascii(substr({value}, {i + 1}, 1)) - 48) * {w}" for i, w in enumerate(WEIGHTS))
-    return (f"(length({value}) = 18 and regexp_full_match({value}, '[0-9]{{17}}[0-9X]') "
-            f"and substr('{CHECK_CHARACTERS}', (({weighted}) % 11) + 1, 1) = substr({value}, 18, 1))")
+    return (
+        f"(length({value}) = 18 and regexp_full_match({value}, '[0-9]{{17}}[0-9X]') "
+        f"and substr('{CHECK_CHARACTERS}', (({weighted}) % 11) + 1, 1) = substr({value}, 18, 1))"
+    )
 
 
-def text_columns(con: duckdb.DuckDBPyConnection, schemas: tuple[str, ...] = SCANNED_SCHEMAS
-                 ) -> list[tuple[str, str, str]]:
+def text_columns(
+    con: duckdb.DuckDBPyConnection, schemas: tuple[str, ...] = SCANNED_SCHEMAS
+) -> list[tuple[str, str, str]]:
     """(schema, table, column) of every VARCHAR column of ``schemas``, tables and views alike."""
     placeholders = ", ".join("?" for _ in schemas)
     return con.execute(
@@ -65,8 +68,10 @@ def scan_sql(settings: Settings, con: duckdb.DuckDBPyConnection) -> str:
             f"from {_quote(schema)}.{_quote(table)} where {is_id_sql(value)}"
         )
     if not parts:
-        return ("select null::varchar as table_schema, null::varchar as table_name, null::varchar as column_name, "
-                "null::varchar as masked_value where false")
+        return (
+            "select null::varchar as table_schema, null::varchar as table_name, null::varchar as column_name, "
+            "null::varchar as masked_value where false"
+        )
     return "\nunion all\n".join(parts)
 
 
@@ -79,8 +84,8 @@ CHECK = Check(
     asset_key=("marts", "dim_member"),
     severity=BLOCKING,
     description="No text column of the marts, rules, scenarios or staging schemas holds a value shaped like a "
-                "mainland national ID (17 digits and a digit or X, MOD 11-2 check character valid); IDs "
-                "reach the warehouse only as their keyed hash.",
+    "mainland national ID (17 digits and a digit or X, MOD 11-2 check character valid); IDs "
+    "reach the warehouse only as their keyed hash.",
     reads=("marts.dim_member",),
     sql=scan_sql,
     expectations=_no_rows_expectations,

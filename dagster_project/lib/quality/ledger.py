@@ -50,15 +50,21 @@ order by extract_date, file_name"""
 
 def quarantine_rate_expectations(settings: Settings) -> list:
     gx = gx_module()
-    return [gx.expectations.ExpectColumnValuesToBeBetween(column="quarantine_rate", min_value=0,
-                                                          max_value=settings.quarantine_rate_max, strict_max=True)]
+    return [
+        gx.expectations.ExpectColumnValuesToBeBetween(
+            column="quarantine_rate", min_value=0, max_value=settings.quarantine_rate_max, strict_max=True
+        )
+    ]
 
 
 QUARANTINE_RATE = Check(
-    name="quarantine_rate", asset_key=BATCH_LEDGER, severity=WARNING,
+    name="quarantine_rate",
+    asset_key=BATCH_LEDGER,
+    severity=WARNING,
     description="For every file of every loaded batch with at least 5 quarantined rows "
-                "(VIPWH_QUARANTINE_MIN_ROWS), rows quarantined / rows in file stays under the threshold "
-                "(default 1 %, VIPWH_QUARANTINE_RATE_MAX).",
+    "(VIPWH_QUARANTINE_MIN_ROWS), rows quarantined / rows in file stays under the threshold "
+    "(default 1 %, VIPWH_QUARANTINE_RATE_MAX).",
     reads=("raw.batches", "raw.batch_files"),
-    sql=quarantine_rate_sql, expectations=quarantine_rate_expectations,
+    sql=quarantine_rate_sql,
+    expectations=quarantine_rate_expectations,
 )

@@ -40,8 +40,8 @@ def results_of_build(con: duckdb.DuckDBPyConnection, build_id: str) -> tuple[int
     if not table_exists(con, RESULTS_TABLE):
         return 0, 0
     run, failed = con.execute(
-        f"select count(*), count(*) filter (where not passed) from {RESULTS_TABLE} where build_id = ?",
-        [build_id]).fetchone()
+        f"select count(*), count(*) filter (where not passed) from {RESULTS_TABLE} where build_id = ?", [build_id]
+    ).fetchone()
     return int(run), int(failed or 0)
 
 
@@ -65,8 +65,17 @@ def record_results(con: duckdb.DuckDBPyConnection, build_id: str, results: Itera
     )
     now = datetime.now()
     rows = [
-        (build_id, result.checked_at or now, result.check_name, result.asset_key, result.severity, result.passed,
-         result.failing_rows, json.dumps(result.sample, ensure_ascii=False, default=str), result.message)
+        (
+            build_id,
+            result.checked_at or now,
+            result.check_name,
+            result.asset_key,
+            result.severity,
+            result.passed,
+            result.failing_rows,
+            json.dumps(result.sample, ensure_ascii=False, default=str),
+            result.message,
+        )
         for result in results
     ]
     if rows:

@@ -40,20 +40,36 @@ if snapshot.require("marts.dim_member", ("holder_id", "tier_code", "rated_premiu
         st.info("当前没有会员 — no holder is in the programme at the as-of date.")
     else:
         per_tier["tier"] = per_tier["tier_code"].map(queries.tier_label)
-        figure = px.bar(per_tier, x="tier", y="members", color="tier", color_discrete_map=tier_color_map(),
-                        category_orders={"tier": tier_axis(per_tier["tier_code"])},
-                        labels={"tier": "星级 tier", "members": "会员数 members"}, text="members")
+        figure = px.bar(
+            per_tier,
+            x="tier",
+            y="members",
+            color="tier",
+            color_discrete_map=tier_color_map(),
+            category_orders={"tier": tier_axis(per_tier["tier_code"])},
+            labels={"tier": "星级 tier", "members": "会员数 members"},
+            text="members",
+        )
         figure.update_layout(showlegend=False, title="各星级会员数 members per tier")
         st.plotly_chart(figure)
-        show_table(per_tier.assign(tier=per_tier["tier_code"].map(queries.tier_label))
-                   [["tier", "members", "rated_premium", "avg_rated_premium"]]
-                   .rename(columns={"tier": "星级 tier", "members": "会员数 members",
-                                    "rated_premium": "定级保费合计 rated premium (CNY)",
-                                    "avg_rated_premium": "平均定级保费 average (CNY)"}),
-                   money=("定级保费合计 rated premium (CNY)", "平均定级保费 average (CNY)"), key="members_per_tier")
+        show_table(
+            per_tier.assign(tier=per_tier["tier_code"].map(queries.tier_label))[
+                ["tier", "members", "rated_premium", "avg_rated_premium"]
+            ].rename(
+                columns={
+                    "tier": "星级 tier",
+                    "members": "会员数 members",
+                    "rated_premium": "定级保费合计 rated premium (CNY)",
+                    "avg_rated_premium": "平均定级保费 average (CNY)",
+                }
+            ),
+            money=("定级保费合计 rated premium (CNY)", "平均定级保费 average (CNY)"),
+            key="members_per_tier",
+        )
 
-        breakdowns = [column for column in ("age_band", "province", "gender") if column in
-                      snapshot.tables["marts.dim_member"]]
+        breakdowns = [
+            column for column in ("age_band", "province", "gender") if column in snapshot.tables["marts.dim_member"]
+        ]
         if breakdowns:
             by = st.segmented_control("细分 breakdown", breakdowns, default=breakdowns[0])
             if by:
@@ -65,9 +81,15 @@ if snapshot.require("marts.dim_member", ("holder_id", "tier_code", "rated_premiu
                 )
                 split["tier"] = split["tier_code"].map(queries.tier_label)
                 values = sorted(set(split[by]), key=lambda value: (value == "—", queries.band_sort_key(value)))
-                figure = px.bar(split, x=by, y="members", color="tier", color_discrete_map=tier_color_map(),
-                                category_orders={"tier": tier_axis(split["tier_code"]), by: values},
-                                labels={"members": "会员数 members", "tier": "星级 tier"})
+                figure = px.bar(
+                    split,
+                    x=by,
+                    y="members",
+                    color="tier",
+                    color_discrete_map=tier_color_map(),
+                    category_orders={"tier": tier_axis(split["tier_code"]), by: values},
+                    labels={"members": "会员数 members", "tier": "星级 tier"},
+                )
                 st.plotly_chart(figure)
 
 with st.expander("快照内容 tables in this snapshot"):

@@ -10,9 +10,11 @@ from vipwh.dashboard.common import open_page, tier_axis, tier_color_map
 MART = "marts.mart_tier_distribution_monthly"
 PARTIAL = "（本月截至估值日 partial month, to the as-of date）"
 
-snapshot = open_page("星级分布 Tier distribution",
-                     "Members per tier at each month end (the as-of date for the current month), "
-                     "from marts.mart_tier_distribution_monthly.")
+snapshot = open_page(
+    "星级分布 Tier distribution",
+    "Members per tier at each month end (the as-of date for the current month), "
+    "from marts.mart_tier_distribution_monthly.",
+)
 if snapshot is None:
     st.stop()
 
@@ -32,25 +34,37 @@ if snapshot.require(MART, ("month", "snapshot_date", "tier_code", "members"), "�
     as_share = st.toggle("占比 show as share of members", value=False)
     if as_share:
         shown = shown.assign(share=shown["members"] / shown.groupby("month")["members"].transform("sum"))
-    figure = px.area(shown, x="month", y="share" if as_share else "members", color="tier",
-                     color_discrete_map=tier_color_map(), category_orders={"tier": tiers},
-                     labels={"month": "月份 month", "members": "会员数 members", "share": "占比 share",
-                             "tier": "星级 tier"})
+    figure = px.area(
+        shown,
+        x="month",
+        y="share" if as_share else "members",
+        color="tier",
+        color_discrete_map=tier_color_map(),
+        category_orders={"tier": tiers},
+        labels={"month": "月份 month", "members": "会员数 members", "share": "占比 share", "tier": "星级 tier"},
+    )
     if as_share:
         figure.update_yaxes(tickformat=".0%")
     partial = counts[counts["is_partial"]]
     if not partial.empty:
         partial_month = partial["month"].max()
-        figure.add_vrect(x0=partial_month - pd.Timedelta(days=15), x1=partial_month + pd.Timedelta(days=15),
-                         fillcolor="#eeeeee", opacity=0.5, line_width=0,
-                         annotation_text=f"截至 {partial['snapshot_date'].max():%Y-%m-%d} partial",
-                         annotation_position="top left")
+        figure.add_vrect(
+            x0=partial_month - pd.Timedelta(days=15),
+            x1=partial_month + pd.Timedelta(days=15),
+            fillcolor="#eeeeee",
+            opacity=0.5,
+            line_width=0,
+            annotation_text=f"截至 {partial['snapshot_date'].max():%Y-%m-%d} partial",
+            annotation_position="top left",
+        )
     figure.update_layout(title="月末各星级会员数 members per tier at month end", hovermode="x unified")
     st.plotly_chart(figure)
 
     latest = counts[counts["month"] == counts["month"].max()]
-    st.caption(f"最新 latest: {latest['snapshot_date'].max():%Y-%m-%d} — "
-               f"{int(latest['members'].sum()):,} members" + (f" {PARTIAL}" if latest["is_partial"].any() else ""))
+    st.caption(
+        f"最新 latest: {latest['snapshot_date'].max():%Y-%m-%d} — "
+        f"{int(latest['members'].sum()):,} members" + (f" {PARTIAL}" if latest["is_partial"].any() else "")
+    )
     table = counts.pivot_table(index="month", columns="tier", values="members", aggfunc="sum", fill_value=0)
     table = table[[tier for tier in tiers if tier in table.columns]]
     partial_months = set(partial["month"])
