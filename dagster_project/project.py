@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import fcntl
+import hashlib
+import json
+import os
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -28,14 +32,22 @@ def _dbt_sources() -> list[Path]:
     ]
 
 
-def ensure_dbt_manifest(force: bool = False) -> Path:
-    """Parse the dbt project when its manifest is missing or older than any project file."""
+def ensure_dbt_manifest(force: bool = False, env: Mapping[str, str] | None = None) -> Path:
+    """Parse the dbt project when its manifest is missing or older than any project file.
+
+    ``env``: the environment of the dbt run to come (the profile reads it). dbt's partial parse is only reused
+    by a run whose profile renders the same, so a different ``env`` than the last parse's re-parses with it;
+    without ``env`` (loading the definitions) the manifest's age alone decides.
+    """
     DBT_MANIFEST.parent.mkdir(parents=True, exist_ok=True)
+    fingerprint = hashlib.sha256(json.dumps(sorted((env or {}).items())).encode()).hexdigest()
+    stamp = DBT_MANIFEST.parent / ".parse_env"
     with (DBT_MANIFEST.parent / ".parse.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # several builds (or test workers) may start at once
         if not force and DBT_MANIFEST.exists():
             built = DBT_MANIFEST.stat().st_mtime
-            if all(path.stat().st_mtime <= built for path in _dbt_sources()):
+            same_env = env is None or (stamp.exists() and stamp.read_text() == fingerprint)
+            if same_env and all(path.stat().st_mtime <= built for path in _dbt_sources()):
                 return DBT_MANIFEST
         parsed = subprocess.run(
             [
@@ -47,10 +59,13 @@ def ensure_dbt_manifest(force: bool = False) -> Path:
                 "--profiles-dir",
                 str(DBT_PROJECT_DIR),
             ],
-            cwd=DBT_PROJECT_DIR,
+            cwd=DBT_PROJECT_DIR,  # where the profile's defaults are relative to
+            env={**os.environ, **env} if env is not None else None,
             capture_output=True,
-            text=True,  # where the profile's defaults are relative to
+            text=True,
         )
+        if parsed.returncode == 0:
+            stamp.write_text(fingerprint)
     if parsed.returncode != 0:
         raise DbtParseError("the dbt project does not parse:\n" + (parsed.stdout + parsed.stderr).strip())
     return DBT_MANIFEST
