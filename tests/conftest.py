@@ -19,11 +19,16 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 KEY = "test-id-key"  # the national-ID key of every test (VIPWH_ID_KEY, set for each test below)
 
 
-@pytest.fixture(autouse=True)
-def _id_key(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Hand-made books are not generated demo books: every build needs an ID key, as in production."""
-    monkeypatch.setenv("VIPWH_ID_KEY", KEY)
-    monkeypatch.delenv("VIPWH_ID_KEY_FILE", raising=False)
+@pytest.fixture(autouse=True, scope="session")
+def _id_key():
+    """Hand-made books are not generated demo books: every build needs an ID key, as in production.
+
+    Session-scoped, so that module-scoped warehouses (built before any function-scoped fixture) have it too.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("VIPWH_ID_KEY", KEY)
+        patch.delenv("VIPWH_ID_KEY_FILE", raising=False)
+        yield
 
 
 def ingest(landing: Path, warehouse: Path) -> tuple[list[load.BatchOutcome], list[load.BatchOutcome]]:
