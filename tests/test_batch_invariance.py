@@ -20,7 +20,10 @@ def _marts(warehouse: Path) -> dict[str, list[tuple]]:
     tables = [
         r[0]
         for r in query(
-            warehouse, "select table_name from information_schema.tables where table_schema = 'marts' order by 1"
+            warehouse,
+            # build_info describes the build (run id, time, batches loaded), not the book
+            "select table_name from information_schema.tables where table_schema = 'marts' "
+            "and table_name <> 'build_info' order by 1",
         )
     ]
     state = {}

@@ -359,6 +359,7 @@ SEVERITIES = {
     "policy_status": "warning",
     "batch_reconciliation": "blocking",
     "quarantine_rate": "warning",
+    "no_national_id_in_clear": "blocking",  # tests/test_hardening.py tests what it finds
 }
 ATTACHED_TO = {
     "coefficients": "fct_policy_rating",
@@ -720,9 +721,10 @@ def test_dagster_warning_check_fails_without_failing_the_run_and_is_recorded(war
     assert converted["quarantine_rate"].sample[0]["rows_quarantined"] == 6
     with duckdb.connect(str(warehouse), read_only=True) as con:
         recorded = con.execute(
-            "select check_name, severity, passed, failing_rows from quality.dq_check_results"
+            "select check_name, severity, passed, failing_rows from quality.dq_check_results order by check_name"
         ).fetchall()
-    assert recorded == [("quarantine_rate", "warning", False, 1)]
+    # every check of the run is recorded by its own step: the warning that failed, and the ID scan that passed
+    assert recorded == [("no_national_id_in_clear", "blocking", True, 0), ("quarantine_rate", "warning", False, 1)]
 
 
 def test_from_evaluation_converts_a_dbt_test_result():

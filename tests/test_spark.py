@@ -39,10 +39,12 @@ def spark_dir(book: Path) -> Path:
 
 
 def _marts(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The marts dbt builds (build_info is the build's own row, written in the control file on both engines)."""
     return [
         name
         for (name,) in con.execute(
-            "select table_name from information_schema.tables where table_schema = 'marts' order by 1"
+            "select table_name from information_schema.tables where table_schema = 'marts' "
+            "and table_name <> 'build_info' order by 1"
         ).fetchall()
     ]
 

@@ -22,19 +22,20 @@ loaded_files as (
         files.rows_quarantined
     from {{ source('raw', 'batch_files') }} as files
     inner join {{ source('raw', 'batches') }} as batches
-        on files.extract_date = batches.extract_date
-        and batches.status = 'loaded'
+        on
+            files.extract_date = batches.extract_date
+            and batches.status = 'loaded'
 ),
 
 table_rows as (
     {%- for file_name, table in extracts %}
-    select
-        '{{ file_name }}' as file_name,
-        _extract_date as extract_date,
-        count(*) as rows_in_table
-    from {{ source('raw', table) }}
-    group by _extract_date
-    {{ 'union all' if not loop.last }}
+        select
+            '{{ file_name }}' as file_name,
+            _extract_date as extract_date,
+            count(*) as rows_in_table
+        from {{ source('raw', table) }}
+        group by _extract_date
+        {{ 'union all' if not loop.last }}
     {%- endfor %}
 ),
 
@@ -59,33 +60,41 @@ reconciled as (
         coalesce(quarantine_rows.rows_in_quarantine, 0) as rows_in_quarantine
     from loaded_files as files
     left join table_rows
-        on files.extract_date = table_rows.extract_date
-        and files.file_name = table_rows.file_name
+        on
+            files.extract_date = table_rows.extract_date
+            and files.file_name = table_rows.file_name
     left join quarantine_rows
-        on files.extract_date = quarantine_rows.extract_date
-        and files.file_name = quarantine_rows.file_name
+        on
+            files.extract_date = quarantine_rows.extract_date
+            and files.file_name = quarantine_rows.file_name
 ),
 
 final as (
     select
         case
-            when rows_in_file is null then 'rows in file unknown'
-            when rows_in_manifest is null or rows_in_file <> rows_in_manifest then 'file disagrees with its manifest'
-            when rows_loaded is null or rows_quarantined is null or rows_in_file <> rows_loaded + rows_quarantined
+            when reconciled.rows_in_file is null then 'rows in file unknown'
+            when
+                reconciled.rows_in_manifest is null or reconciled.rows_in_file <> reconciled.rows_in_manifest
+                then 'file disagrees with its manifest'
+            when
+                reconciled.rows_loaded is null
+                or reconciled.rows_quarantined is null
+                or reconciled.rows_in_file <> reconciled.rows_loaded + reconciled.rows_quarantined
                 then 'rows in file <> loaded + quarantined'
-            when rows_loaded <> rows_in_table then 'raw table does not hold the rows loaded'
+            when reconciled.rows_loaded <> reconciled.rows_in_table then 'raw table does not hold the rows loaded'
             else 'raw.quarantine does not hold the rows quarantined'
         end as problem,
         reconciled.*
     from reconciled
-    where rows_in_file is null
-        or rows_in_manifest is null
-        or rows_loaded is null
-        or rows_quarantined is null
-        or rows_in_file <> rows_in_manifest
-        or rows_in_file <> rows_loaded + rows_quarantined
-        or rows_loaded <> rows_in_table
-        or rows_quarantined <> rows_in_quarantine
+    where
+        reconciled.rows_in_file is null
+        or reconciled.rows_in_manifest is null
+        or reconciled.rows_loaded is null
+        or reconciled.rows_quarantined is null
+        or reconciled.rows_in_file <> reconciled.rows_in_manifest
+        or reconciled.rows_in_file <> reconciled.rows_loaded + reconciled.rows_quarantined
+        or reconciled.rows_loaded <> reconciled.rows_in_table
+        or reconciled.rows_quarantined <> reconciled.rows_in_quarantine
 )
 
 select * from final

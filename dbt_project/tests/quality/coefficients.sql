@@ -13,7 +13,8 @@ slices as (
         coefficient,
         counts_from
     from {{ ref('fct_policy_rating') }}
-    where excluded_reason is null
+    where
+        excluded_reason is null
         and rulebook_id = 'handbook_2026'
 ),
 
@@ -54,33 +55,37 @@ judged as (
         policies.policy_no is not null as has_policy
     from slices
     left join policies
-        on slices.policy_no = policies.policy_no
-        and slices.coverage_no = policies.coverage_no
+        on
+            slices.policy_no = policies.policy_no
+            and slices.coverage_no = policies.coverage_no
     left join named_categories
-        on slices.slice_kind = named_categories.slice_kind
-        and policies.product_category = named_categories.product_category
+        on
+            slices.slice_kind = named_categories.slice_kind
+            and policies.product_category = named_categories.product_category
     left join handbook
-        on slices.slice_kind = handbook.slice_kind
-        and (
-            handbook.product_category = policies.product_category
-            or (handbook.product_category is null and named_categories.product_category is null)
-        )
-        and (handbook.payment_years_from is null or policies.payment_years >= handbook.payment_years_from)
-        and (handbook.payment_years_until is null or policies.payment_years < handbook.payment_years_until)
+        on
+            slices.slice_kind = handbook.slice_kind
+            and (
+                policies.product_category = handbook.product_category
+                or (handbook.product_category is null and named_categories.product_category is null)
+            )
+            and (handbook.payment_years_from is null or policies.payment_years >= handbook.payment_years_from)
+            and (handbook.payment_years_until is null or policies.payment_years < handbook.payment_years_until)
 ),
 
 final as (
     select
         case
-            when not has_policy then 'no staged policy coverage'
-            when handbook_coefficient is null then 'no handbook coefficient for this kind and policy'
+            when not judged.has_policy then 'no staged policy coverage'
+            when judged.handbook_coefficient is null then 'no handbook coefficient for this kind and policy'
             else 'coefficient differs from the handbook'
         end as problem,
         judged.*
     from judged
-    where not has_policy
-        or handbook_coefficient is null
-        or coefficient <> handbook_coefficient
+    where
+        not judged.has_policy
+        or judged.handbook_coefficient is null
+        or judged.coefficient <> judged.handbook_coefficient
 )
 
 select * from final

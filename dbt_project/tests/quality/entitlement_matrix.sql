@@ -45,10 +45,12 @@ final as (
         handbook.quota_group as handbook_quota_group
     from entitlements
     full outer join handbook
-        on entitlements.service_code = handbook.service_code
-        and entitlements.tier_code = handbook.tier_code
-        and entitlements.variant = handbook.variant
-    where entitlements.service_code is null
+        on
+            entitlements.service_code = handbook.service_code
+            and entitlements.tier_code = handbook.tier_code
+            and entitlements.variant = handbook.variant
+    where
+        entitlements.service_code is null
         or handbook.service_code is null
         or entitlements.quota_kind <> handbook.quota_kind
         or (entitlements.quota is null and handbook.quota is not null)

@@ -42,7 +42,8 @@ stop_periods as (
         effective_date as stop_from,
         next_effective_date as stop_until
     from status_events
-    where status_after <> 'in_force'
+    where
+        status_after <> 'in_force'
         and (next_effective_date is null or next_effective_date > effective_date)
 ),
 
@@ -70,7 +71,8 @@ never_counting as (
         'free_look_cancelled' as reason
     from status_events
     cross join valuation
-    where status_events.txn_type = 'free_look_cancel'
+    where
+        status_events.txn_type = 'free_look_cancel'
         and status_events.effective_date <= valuation.as_of_date
 
     union all
@@ -82,11 +84,21 @@ never_counting as (
     from policies
     cross join valuation
     left join final_log_events
-        on policies.policy_no = final_log_events.policy_no
-        and policies.coverage_no = final_log_events.coverage_no
-    where policies.status = 'free_look_cancelled'
+        on
+            policies.policy_no = final_log_events.policy_no
+            and policies.coverage_no = final_log_events.coverage_no
+    where
+        policies.status = 'free_look_cancelled'
         and coalesce(policies.status_date, policies.effective_date) <= valuation.as_of_date
         and final_log_events.policy_no is null
+),
+
+never_counting_coverages as (
+    select distinct
+        policy_no,
+        coverage_no,
+        reason
+    from never_counting
 ),
 
 counted_although_excluded as (
@@ -97,9 +109,10 @@ counted_although_excluded as (
         cast(null as date) as stop_until,
         cast(null as {{ dbt.type_string() }}) as stop_txn_id
     from counting_slices
-    inner join (select distinct policy_no, coverage_no, reason from never_counting) as never_counting
-        on counting_slices.policy_no = never_counting.policy_no
-        and counting_slices.coverage_no = never_counting.coverage_no
+    inner join never_counting_coverages as never_counting
+        on
+            counting_slices.policy_no = never_counting.policy_no
+            and counting_slices.coverage_no = never_counting.coverage_no
 ),
 
 counted_while_stopped as (
@@ -111,10 +124,11 @@ counted_while_stopped as (
         stop_periods.txn_id as stop_txn_id
     from counting_slices
     inner join stop_periods
-        on counting_slices.policy_no = stop_periods.policy_no
-        and counting_slices.coverage_no = stop_periods.coverage_no
-        and counting_slices.counts_from < coalesce(stop_periods.stop_until, cast('9999-12-31' as date))
-        and stop_periods.stop_from < coalesce(counting_slices.counts_until, cast('9999-12-31' as date))
+        on
+            counting_slices.policy_no = stop_periods.policy_no
+            and counting_slices.coverage_no = stop_periods.coverage_no
+            and counting_slices.counts_from < coalesce(stop_periods.stop_until, cast('9999-12-31' as date))
+            and stop_periods.stop_from < coalesce(counting_slices.counts_until, cast('9999-12-31' as date))
     cross join valuation
     where greatest(counting_slices.counts_from, stop_periods.stop_from) <= valuation.as_of_date
 ),

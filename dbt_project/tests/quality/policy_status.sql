@@ -41,9 +41,11 @@ final as (
         latest_events.txn_id as latest_txn_id
     from policies
     left join latest_events
-        on policies.policy_no = latest_events.policy_no
-        and policies.coverage_no = latest_events.coverage_no
-    where policies.status is null
+        on
+            policies.policy_no = latest_events.policy_no
+            and policies.coverage_no = latest_events.coverage_no
+    where
+        policies.status is null
         or policies.status <> coalesce(latest_events.status_after, 'in_force')
 )
 

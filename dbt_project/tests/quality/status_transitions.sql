@@ -23,11 +23,15 @@ transitions as (
 
 final as (
     select
-        coalesce(previous_txn_type, 'none') || ' -> ' || txn_type as transition,
+        coalesce(transitions.previous_txn_type, 'none') || ' -> ' || transitions.txn_type as transition,
         transitions.*
     from transitions
-    where previous_is_final
-        or (txn_type = 'reinstate' and (previous_txn_type is null or previous_txn_type <> 'lapse'))
+    where
+        transitions.previous_is_final
+        or (
+            transitions.txn_type = 'reinstate'
+            and (transitions.previous_txn_type is null or transitions.previous_txn_type <> 'lapse')
+        )
 )
 
 select * from final

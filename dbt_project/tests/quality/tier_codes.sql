@@ -30,12 +30,14 @@ judged as (
         thresholds.tier_rank as expected_tier_rank
     from history
     left join thresholds
-        on history.rulebook_id = thresholds.rulebook_id
-        and history.rated_premium >= thresholds.lower_bound
-        and (thresholds.upper_bound is null or history.rated_premium < thresholds.upper_bound)
+        on
+            history.rulebook_id = thresholds.rulebook_id
+            and history.rated_premium >= thresholds.lower_bound
+            and (thresholds.upper_bound is null or history.rated_premium < thresholds.upper_bound)
 )
 
 select * from judged
-where expected_tier_code is null
+where
+    expected_tier_code is null
     or tier_code <> expected_tier_code
     or tier_rank <> expected_tier_rank

@@ -38,7 +38,8 @@ final as (
         previous_valid_from,
         previous_valid_to
     from ordered
-    where (valid_to is not null and valid_to <= valid_from)
+    where
+        (valid_to is not null and valid_to <= valid_from)
         or (row_no > 1 and (previous_valid_to is null or previous_valid_to > valid_from))
 )
 

@@ -32,10 +32,12 @@ final as (
         premiums.valid_to as history_valid_to
     from tiers
     left join premiums
-        on tiers.holder_id = premiums.holder_id
-        and premiums.valid_from <= tiers.valid_from
-        and (premiums.valid_to is null or tiers.valid_from < premiums.valid_to)
-    where premiums.holder_id is null
+        on
+            tiers.holder_id = premiums.holder_id
+            and tiers.valid_from >= premiums.valid_from
+            and (premiums.valid_to is null or tiers.valid_from < premiums.valid_to)
+    where
+        premiums.holder_id is null
         or premiums.rated_premium <> tiers.rated_premium
 )
 

@@ -21,11 +21,11 @@ handbook as (
 ordered as (
     select
         thresholds.*,
-        lag(upper_bound) over rulebook_tiers as previous_upper_bound,
-        lead(lower_bound) over rulebook_tiers as next_lower_bound,
+        lag(thresholds.upper_bound) over rulebook_tiers as previous_upper_bound,
+        lead(thresholds.lower_bound) over rulebook_tiers as next_lower_bound,
         row_number() over rulebook_tiers as tier_position,
-        count(*) over (partition by rulebook_id, tier_rank) as rows_with_rank,
-        count(*) over (partition by rulebook_id, tier_code) as rows_with_code
+        count(*) over (partition by thresholds.rulebook_id, thresholds.tier_rank) as rows_with_rank,
+        count(*) over (partition by thresholds.rulebook_id, thresholds.tier_code) as rows_with_code
     from thresholds
     window rulebook_tiers as (partition by rulebook_id order by tier_rank, lower_bound)
 ),
@@ -65,10 +65,14 @@ handbook_problems as (
         thresholds.tier_rank,
         thresholds.lower_bound,
         thresholds.upper_bound
-    from (select * from thresholds where rulebook_id = 'handbook_2026') as thresholds
+    from (
+        select * from thresholds
+        where rulebook_id = 'handbook_2026'
+    ) as thresholds
     full outer join handbook
         on thresholds.tier_code = handbook.tier_code
-    where thresholds.tier_code is null
+    where
+        thresholds.tier_code is null
         or handbook.tier_code is null
         or thresholds.tier_rank <> handbook.tier_rank
         or thresholds.lower_bound <> handbook.lower_bound

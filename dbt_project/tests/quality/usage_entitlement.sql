@@ -32,8 +32,9 @@ usage_rulebooks as (
         rulebooks.rulebook_id
     from usage
     left join rulebooks
-        on usage.service_date >= rulebooks.effective_from
-        and (rulebooks.effective_until is null or usage.service_date < rulebooks.effective_until)
+        on
+            usage.service_date >= rulebooks.effective_from
+            and (rulebooks.effective_until is null or usage.service_date < rulebooks.effective_until)
 ),
 
 judged as (
@@ -42,11 +43,13 @@ judged as (
         entitled_cells.tier_code is not null as expected_is_entitled_tier
     from usage_rulebooks
     left join entitled_cells
-        on usage_rulebooks.rulebook_id = entitled_cells.rulebook_id
-        and usage_rulebooks.service_code = entitled_cells.service_code
-        and usage_rulebooks.tier_code_at_service = entitled_cells.tier_code
+        on
+            usage_rulebooks.rulebook_id = entitled_cells.rulebook_id
+            and usage_rulebooks.service_code = entitled_cells.service_code
+            and usage_rulebooks.tier_code_at_service = entitled_cells.tier_code
 )
 
 select * from judged
-where is_entitled_tier is null
+where
+    is_entitled_tier is null
     or is_entitled_tier <> expected_is_entitled_tier

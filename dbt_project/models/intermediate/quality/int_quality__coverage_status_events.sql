@@ -46,11 +46,12 @@ status_events as (
         on transactions.txn_type = handbook_events.txn_type
     -- an event naming no coverage applies to every coverage of the policy in effect on its date
     inner join coverages
-        on transactions.policy_no = coverages.policy_no
-        and (
-            transactions.coverage_no = coverages.coverage_no
-            or (transactions.coverage_no is null and coverages.effective_date <= transactions.effective_date)
-        )
+        on
+            transactions.policy_no = coverages.policy_no
+            and (
+                transactions.coverage_no = coverages.coverage_no
+                or (transactions.coverage_no is null and transactions.effective_date >= coverages.effective_date)
+            )
 ),
 
 final_events as (
@@ -80,10 +81,12 @@ applied_sequence as (
         ) as next_effective_date
     from status_events
     left join final_events
-        on status_events.policy_no = final_events.policy_no
-        and status_events.coverage_no = final_events.coverage_no
+        on
+            status_events.policy_no = final_events.policy_no
+            and status_events.coverage_no = final_events.coverage_no
     -- nothing after the first final event takes effect
-    where final_events.final_seq is null
+    where
+        final_events.final_seq is null
         or status_events.event_seq <= final_events.final_seq
 ),
 
@@ -102,9 +105,10 @@ applied_status as (
         end as status_after
     from applied_sequence
     left join status_events as last_stop
-        on applied_sequence.policy_no = last_stop.policy_no
-        and applied_sequence.coverage_no = last_stop.coverage_no
-        and applied_sequence.last_stop_seq = last_stop.event_seq
+        on
+            applied_sequence.policy_no = last_stop.policy_no
+            and applied_sequence.coverage_no = last_stop.coverage_no
+            and applied_sequence.last_stop_seq = last_stop.event_seq
     left join handbook_events as stop_events
         on last_stop.txn_type = stop_events.txn_type
 ),
@@ -124,9 +128,10 @@ final as (
         applied_status.next_effective_date
     from status_events
     left join applied_status
-        on status_events.policy_no = applied_status.policy_no
-        and status_events.coverage_no = applied_status.coverage_no
-        and status_events.event_seq = applied_status.event_seq
+        on
+            status_events.policy_no = applied_status.policy_no
+            and status_events.coverage_no = applied_status.coverage_no
+            and status_events.event_seq = applied_status.event_seq
 )
 
 select * from final
