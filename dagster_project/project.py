@@ -5,7 +5,6 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -35,12 +34,14 @@ def _dbt_sources() -> list[Path]:
 def ensure_dbt_manifest(force: bool = False, env: Mapping[str, str] | None = None) -> Path:
     """Parse the dbt project when its manifest is missing or older than any project file.
 
-    ``env``: the environment of the dbt run to come (the profile reads it). dbt's partial parse is only reused
+    ``env``: the whole environment of the dbt run to come (the profile reads its ``VIPWH_*`` variables).
+    dbt's partial parse is only reused
     by a run whose profile renders the same, so a different ``env`` than the last parse's re-parses with it;
     without ``env`` (loading the definitions) the manifest's age alone decides.
     """
     DBT_MANIFEST.parent.mkdir(parents=True, exist_ok=True)
-    fingerprint = hashlib.sha256(json.dumps(sorted((env or {}).items())).encode()).hexdigest()
+    profile_env = sorted((name, value) for name, value in (env or {}).items() if name.startswith("VIPWH_"))
+    fingerprint = hashlib.sha256(json.dumps(profile_env).encode()).hexdigest()
     stamp = DBT_MANIFEST.parent / ".parse_env"
     with (DBT_MANIFEST.parent / ".parse.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # several builds (or test workers) may start at once
@@ -60,7 +61,7 @@ def ensure_dbt_manifest(force: bool = False, env: Mapping[str, str] | None = Non
                 str(DBT_PROJECT_DIR),
             ],
             cwd=DBT_PROJECT_DIR,  # where the profile's defaults are relative to
-            env={**os.environ, **env} if env is not None else None,
+            env=env,  # None: this process's environment
             capture_output=True,
             text=True,
         )
