@@ -87,7 +87,7 @@ final as (
         tier_rank,
         cast(cast(sum(exposure_days) as double) / max(days_in_year) as decimal(18, 6)) as member_years,
         count(distinct holder_id) as members,
-        sum(exposure_days) as exposure_days,
+        cast(sum(exposure_days) as bigint) as exposure_days,  -- bigint on both engines (DuckDB sums to hugeint)
         is_partial_month
     from exposure_segments
     group by
