@@ -78,7 +78,7 @@ final as (
         cast(cast(sum(exposure_days) as double) / max(days_in_year) as decimal(18, 6)) as member_years,
         count(distinct holder_id) as members,
         cast(sum(exposure_days) as bigint) as exposure_days,  -- bigint on both engines (DuckDB sums to hugeint)
-        max(days_in_year) as days_in_year
+        cast(max(days_in_year) as integer) as days_in_year  -- integer on both engines (DuckDB's datediff is bigint)
     from exposure_segments
     group by
         entitlement_year,
