@@ -684,43 +684,70 @@ def _marts(path: Path) -> dict[str, list]:
         return {t: sorted(con.execute(f'select * from marts."{t}"').fetchall(), key=repr) for t in tables}
 
 
+@pytest.fixture
+def small_disk(tmp_path: Path):
+    """A 96 MiB file system of its own (tmpfs; root, as CI is), so that a test can fill it for real."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=96m", "tmpfs", str(disk)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small file system here: {mounted.stderr.decode().strip()}")
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+def _fill(disk: Path, leave_bytes: int) -> Path:
+    ballast = disk / "ballast"
+    free = shutil.disk_usage(disk).free
+    subprocess.run(["fallocate", "-l", str(free - leave_bytes), str(ballast)], check=True)
+    return ballast
+
+
 def test_a_demo_book_builds_without_a_key_survives_a_full_disk_and_refuses_a_changed_resend(
-    tmp_path: Path, monkeypatch, capsys
+    small_disk: Path, tmp_path: Path, monkeypatch, capsys
 ):
+    """A real full disk (not a mock): the warehouse lives on a small file system that a ballast file fills.
+
+    The build that runs out of space exits 1 with its summary and the cause in one line, publishes nothing
+    and leaves readers on the last snapshot; once space is freed the next build publishes marts equal to
+    the first build's (same landing, nothing new).
+    """
     from dagster_project.lib import publish
     from vipwh.generate import generate_book
 
     monkeypatch.delenv("VIPWH_ID_KEY")  # a generated book needs no key
-    landing, warehouse = tmp_path / "landing", tmp_path / "wh.duckdb"
+    landing, warehouse = tmp_path / "landing", small_disk / "wh.duckdb"
     generate_book(landing, holders=30, seed=5, batches=2, workers=1)
 
-    real_publish = publish.publish
-
-    def disk_full(*args, **kwargs):
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(publish, "publish", disk_full)
-    assert _build(landing, warehouse) == 1
+    assert _build(landing, warehouse) == 0
     captured = capsys.readouterr()
     assert "2026-11-22       loaded now" in captured.out and "2026-11-23       loaded now" in captured.out
-    assert (
-        "vipwh build: step publish__snapshot failed: OSError: [Errno 28] No space left on device"
-        in captured.err.splitlines()
-    )
-    assert publish.current_snapshot(warehouse) is None
-    built_before = _marts(warehouse)
+    first_snapshot = publish.current_snapshot(warehouse)
+    assert first_snapshot is not None
+    first_marts = _marts(first_snapshot)
 
-    monkeypatch.setattr(publish, "publish", real_publish)
-    leftovers = tmp_path / "wh.published"
-    leftovers.mkdir(exist_ok=True)
+    ballast = _fill(small_disk, leave_bytes=2 * 1024 * 1024)
+    assert _build(landing, warehouse) == 1
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.out + captured.err
+    assert "vipwh build: warehouse" in captured.out and "NOT published" in captured.err
+    causes = [line for line in captured.err.splitlines() if line.startswith("vipwh build: step ")]
+    assert len(causes) == 1 and "No space left on device" in causes[0], captured.err
+    assert publish.current_snapshot(warehouse) == first_snapshot  # readers keep the last good snapshot
+    assert _marts(first_snapshot) == first_marts
+
+    ballast.unlink()
+    leftovers = small_disk / "wh.published"
     (leftovers / ".20261201T000000-dead.duckdb.tmp").write_bytes(b"half a snapshot")
     (leftovers / "20261201T000000-dead" / "marts").mkdir(parents=True)
     assert _build(landing, warehouse) == 0
     captured = capsys.readouterr()
     assert "2026-11-22       already loaded" in captured.out and "batches loaded now: 0" in captured.out
     snapshot = publish.current_snapshot(warehouse)
-    assert snapshot is not None and snapshot.exists()
-    assert _marts(snapshot) == built_before  # the marts the interrupted build made, published unchanged
+    assert snapshot is not None and snapshot != first_snapshot and snapshot.exists()
+    assert _marts(snapshot) == first_marts  # the fault changed nothing
     assert not (leftovers / ".20261201T000000-dead.duckdb.tmp").exists()
     assert not (leftovers / "20261201T000000-dead").exists()
 
@@ -731,7 +758,7 @@ def test_a_demo_book_builds_without_a_key_survives_a_full_disk_and_refuses_a_cha
     assert _build(landing, warehouse) == 3
     captured = capsys.readouterr()
     assert "2026-11-23       REFUSED: batch 2026-11-23 was re-sent with a different manifest" in captured.err
-    assert publish.current_snapshot(warehouse) is not None
+    assert publish.current_snapshot(warehouse) is not None  # the other batches still build and publish
 
 
 def test_a_national_id_in_a_text_column_fails_the_build(workdir: Path, capsys):
