@@ -410,6 +410,38 @@ def test_run_refuses_an_invalid_proposal_and_an_as_of_before_every_rulebook(buil
     assert "no rulebook of the warehouse is in force" in capsys.readouterr().err
 
 
+def test_run_waits_for_no_one_while_a_build_holds_the_warehouse(built: Path, capsys):
+    """A scenario run writes to the warehouse, so it takes the writer lock: with a build running (another
+    process holding ``<warehouse>.lock``) it exits at once, saying so, and writes nothing."""
+    import subprocess
+    import sys
+
+    lock_file = built.with_name(built.name + ".lock")
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import fcntl, os, sys, time\n"
+            f"fd = os.open({str(lock_file)!r}, os.O_RDWR | os.O_CREAT)\n"
+            "fcntl.flock(fd, fcntl.LOCK_EX)\n"
+            "os.ftruncate(fd, 0); os.write(fd, b'4242 2026-12-01T10:11:12')\n"
+            "print('held', flush=True); time.sleep(120)\n",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        before = query(built, "select count(*) from scenarios.scenario_runs")
+        assert _scenario(built, EXAMPLES / "raise_star1_35000.yaml") == 1
+        err = capsys.readouterr().err
+        assert "a build or scenario run is running (pid 4242, since 10:11:12)" in err
+        assert query(built, "select count(*) from scenarios.scenario_runs") == before
+    finally:
+        holder.kill()
+        holder.wait()
+
+
 # --- the proposal file alone ----------------------------------------------------------------------------------
 
 

@@ -88,10 +88,26 @@ def run_scenario(
     publish: bool = True,
     say: Callable[[str], None] = print,
 ) -> RunResult:
-    """Validate the proposal, rate the book under it, store the results under its id and re-publish."""
+    """Validate the proposal, rate the book under it, store the results under its id and re-publish.
+
+    A scenario run writes to the warehouse (its proposal, the scenario models, the snapshot), so it holds
+    the warehouse's writer lock throughout, as a build does: it never runs beside a build or another run.
+    """
+    from dagster_project.lib import lock
+
     warehouse = Path(warehouse).resolve()
     if not warehouse.exists():
         raise ScenarioError(f"no warehouse at {warehouse}: run `vipwh build` first")
+    try:
+        with lock.held(warehouse):
+            return _run_scenario(proposal_file, warehouse, as_of, publish, say)
+    except lock.BuildRunning as exc:
+        raise ScenarioError(str(exc).replace("a build is running", "a build or scenario run is running")) from exc
+
+
+def _run_scenario(
+    proposal_file: Path, warehouse: Path, as_of: date | None, publish: bool, say: Callable[[str], None]
+) -> RunResult:
     seconds: dict[str, float] = {}
     started = time.monotonic()
     with _connect(warehouse) as con:
