@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import fcntl
-import hashlib
-import json
+import os
+import shutil
 import subprocess
 import sys
-from collections.abc import Mapping
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -31,24 +30,19 @@ def _dbt_sources() -> list[Path]:
     ]
 
 
-def ensure_dbt_manifest(force: bool = False, env: Mapping[str, str] | None = None) -> Path:
+def ensure_dbt_manifest(force: bool = False) -> Path:
     """Parse the dbt project when its manifest is missing or older than any project file.
 
-    ``env``: the whole environment of the dbt run to come (the profile reads its ``VIPWH_*`` variables).
-    dbt's partial parse is only reused
-    by a run whose profile renders the same, so a different ``env`` than the last parse's re-parses with it;
-    without ``env`` (loading the definitions) the manifest's age alone decides.
+    The manifest defines the dbt assets; a build's own ``dbt build`` parses again with the build's profile
+    environment, reusing the partial parse that ``keep_partial_parse`` saved from the last build when that
+    environment renders the same profile (dbt re-parses in full when it does not).
     """
     DBT_MANIFEST.parent.mkdir(parents=True, exist_ok=True)
-    profile_env = sorted((name, value) for name, value in (env or {}).items() if name.startswith("VIPWH_"))
-    fingerprint = hashlib.sha256(json.dumps(profile_env).encode()).hexdigest()
-    stamp = DBT_MANIFEST.parent / ".parse_env"
     with (DBT_MANIFEST.parent / ".parse.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # several builds (or test workers) may start at once
         if not force and DBT_MANIFEST.exists():
             built = DBT_MANIFEST.stat().st_mtime
-            same_env = env is None or (stamp.exists() and stamp.read_text() == fingerprint)
-            if same_env and all(path.stat().st_mtime <= built for path in _dbt_sources()):
+            if all(path.stat().st_mtime <= built for path in _dbt_sources()):
                 return DBT_MANIFEST
         parsed = subprocess.run(
             [
@@ -61,15 +55,30 @@ def ensure_dbt_manifest(force: bool = False, env: Mapping[str, str] | None = Non
                 str(DBT_PROJECT_DIR),
             ],
             cwd=DBT_PROJECT_DIR,  # where the profile's defaults are relative to
-            env=env,  # None: this process's environment
             capture_output=True,
             text=True,
         )
-        if parsed.returncode == 0:
-            stamp.write_text(fingerprint)
     if parsed.returncode != 0:
         raise DbtParseError("the dbt project does not parse:\n" + (parsed.stdout + parsed.stderr).strip())
     return DBT_MANIFEST
+
+
+def keep_partial_parse(invocation_target: Path) -> None:
+    """Save a finished dbt invocation's partial parse as the project's, for the next invocation to start from.
+
+    dagster-dbt copies ``target/partial_parse.msgpack`` into each invocation's own target folder; dbt reuses it
+    only when the profile renders the same (the same warehouse, limits, …), so the last build's parse is the
+    one the next build of the same warehouse can reuse. Replaced atomically: builds may run side by side.
+    """
+    source = invocation_target / "partial_parse.msgpack"
+    if not source.exists():
+        return
+    destination = DBT_MANIFEST.parent / "partial_parse.msgpack"
+    staging = destination.with_name(f".partial_parse.{invocation_target.name}.tmp")
+    with (DBT_MANIFEST.parent / ".parse.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # not while `ensure_dbt_manifest` parses
+        shutil.copyfile(source, staging)
+        os.replace(staging, destination)
 
 
 class DbtParseError(RuntimeError):

@@ -180,7 +180,7 @@ def _run_locked(settings, quiet: bool, summary_json: Path | None) -> int:
     from dagster_project.project import DbtParseError, ensure_dbt_manifest
 
     try:
-        ensure_dbt_manifest(env=settings.subprocess_environment())
+        ensure_dbt_manifest()  # a project that does not parse is said before anything is touched
     except DbtParseError as exc:
         print(f"vipwh build: {exc}", file=sys.stderr)
         return EXIT_BUILD_FAILED

@@ -79,7 +79,7 @@ def build_dbt_assets() -> dg.AssetsDefinition:
         args = ["build", "--exclude-resource-type", "unit_test"]
         as_of = settings.as_of_date()
         if as_of:
-            # only when given: identical command-line vars let dbt reuse the parse of `ensure_dbt_manifest`
+            # only when given: identical command-line vars let dbt reuse the last build's partial parse
             args += ["--vars", json.dumps({"as_of_date": as_of.isoformat()})]
         with settings.dbt_environment_applied():
             invocation = dbt.cli(args, context=context, raise_on_error=False)
@@ -95,6 +95,7 @@ def build_dbt_assets() -> dg.AssetsDefinition:
                     progress.say(f"dbt: check {event.check_name} FAILED on {'/'.join(event.asset_key.path)}")
             yield event
         _keep_run_results(invocation, settings)
+        project.keep_partial_parse(invocation.target_path)
         with connect(settings) as con:
             quality.record_results(con, context.run.run_id, test_outcomes)
         if not invocation.is_successful():
