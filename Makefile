@@ -34,7 +34,7 @@ demo-spark: $(STAMP)
 
 ## test: lint, then every test
 test: $(STAMP) lint
-	$(BIN)/pytest -q -n 2 --dist loadfile --durations=10
+	$(BIN)/pytest -q -n 2 --dist loadfile --no-loadscope-reorder --durations=15
 
 ## lint: ruff (check and format); sqlfluff runs as a test beside the others (tests/test_lint_sql.py), or alone
 ## with `make lint-sql`

@@ -119,3 +119,31 @@ def build_on(engine: str, landing: Path, root: Path, as_of: str | None = None) -
         args += ["--as-of", as_of]
     assert main(args) == 0
     return target / "warehouse.duckdb" if engine == "spark" else target
+
+
+# Files that build warehouses (on Spark above all) take minutes; the rest take seconds. The test workers
+# (`make test`: pytest-xdist, one file per worker at a time, `--no-loadscope-reorder`) take files in
+# collection order, so the long ones go first and the short ones fill in at the end, instead of one
+# worker still building on Spark while the other idles. Measured per file (seconds, sum of setup and call,
+# CI of 2026-12-01); an unlisted file comes after these, in its usual order.
+SLOW_FILES = (
+    "test_e2e_rules.py",
+    "test_spark.py",
+    "test_hardening.py",
+    "test_launchers.py",
+    "test_as_displayed.py",
+    "test_scenarios.py",
+    "test_ingest.py",
+    "test_definitions.py",
+    "test_quality.py",
+    "test_blocking.py",
+    "test_lint_sql.py",
+    "test_readme.py",
+    "test_batch_invariance.py",
+    "test_publish.py",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    rank = {name: position for position, name in enumerate(SLOW_FILES)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(SLOW_FILES)))  # stable: order within a file kept
