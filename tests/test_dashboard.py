@@ -324,6 +324,17 @@ def test_every_page_runs_on_a_small_snapshot(page: str, tiny_warehouse: Path, mo
     assert not app.info or page == "benefit_utilization", [info.value for info in app.info]
 
 
+def test_tier_flows_mark_the_partial_month(tiny_warehouse: Path, monkeypatch) -> None:
+    """The tiny snapshot's as-of date is 2026-02-20: February is counted through the 20th only, and its joins
+    (H6's, the one row of 2026-02) must not read as a fall in joins."""
+    app = _run_page(tiny_warehouse, "tier_migration", monkeypatch)
+    _assert_clean(app, "tier_migration")
+    assert (
+        "2026-02 为本月截至估值日 2026-02-20 的部分数据 — the current month is partial (through the as-of date), "
+        "not a fall in joins and tier changes." in [caption.value for caption in app.caption]
+    )
+
+
 def test_pages_react_to_their_controls(tiny_warehouse: Path, monkeypatch) -> None:
     app = _run_page(tiny_warehouse, "benefit_utilization", monkeypatch)
     metric = app.selectbox[1]

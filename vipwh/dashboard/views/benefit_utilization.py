@@ -5,7 +5,7 @@ import plotly.express as px
 import streamlit as st
 
 from vipwh.dashboard import queries
-from vipwh.dashboard.common import open_page, show_table, tier_axis, tier_color_map
+from vipwh.dashboard.common import mark_partial_month, open_page, show_table, tier_axis, tier_color_map
 
 REQUIRED = (
     "entitlement_year",
@@ -134,22 +134,7 @@ if snapshot.require(MONTHLY, (month_column, "service_code", "tier_code", "uses")
             category_orders={"tier": tier_axis(shown["tier_code"])},
             labels={"month": "月份 month", "uses": "使用次数 uses", "tier": "星级 tier"},
         )
-        as_of = snapshot.as_of()
-        if as_of is not None and (pd.Timestamp(as_of) + pd.offsets.MonthEnd(0)).date() != as_of:
-            partial_month = pd.Timestamp(as_of).to_period("M").to_timestamp()
-            figure.add_vrect(
-                x0=partial_month - pd.Timedelta(days=15),
-                x1=partial_month + pd.Timedelta(days=15),
-                fillcolor="#eeeeee",
-                opacity=0.5,
-                line_width=0,
-                annotation_text=f"截至 {as_of:%Y-%m-%d} partial",
-                annotation_position="top left",
-            )
-            st.caption(
-                f"{partial_month:%Y-%m} 为本月截至估值日 {as_of:%Y-%m-%d} 的部分数据 — the current month is "
-                "partial (through the as-of date), not a fall in use."
-            )
+        mark_partial_month(figure, snapshot.as_of(), "use")
         st.plotly_chart(figure)
 
 with st.expander("明细 rows of the year", expanded=True):

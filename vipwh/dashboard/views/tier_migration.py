@@ -5,7 +5,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from vipwh.dashboard import queries
-from vipwh.dashboard.common import open_page, tier_matrix
+from vipwh.dashboard.common import mark_partial_month, open_page, tier_matrix
 
 snapshot = open_page(
     "升降级流向 Tier flows",
@@ -100,6 +100,7 @@ figure = px.bar(
     },
 )
 figure.update_layout(title="每月升降级 changes per month")
+mark_partial_month(figure, snapshot.as_of(), "joins and tier changes")
 st.plotly_chart(figure)
 
 with st.expander("明细 from × to (selected months)"):
