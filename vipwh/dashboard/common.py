@@ -166,24 +166,29 @@ def tier_matrix(frame: pd.DataFrame, from_column: str, to_column: str, values: s
     return queries.tier_matrix(frame, from_column, to_column, values)
 
 
+def shade_partial_month(figure, month, through) -> None:
+    """Shade ``month`` (its first day, where a monthly chart puts it) as counted only through ``through``."""
+    figure.add_vrect(
+        x0=month - pd.Timedelta(days=15),
+        x1=month + pd.Timedelta(days=15),
+        fillcolor="#eeeeee",
+        opacity=0.5,
+        line_width=0,
+        annotation_text=f"截至 {through:%Y-%m-%d} partial",
+        annotation_position="top left",
+    )
+
+
 def mark_partial_month(figure, as_of: date | None, what: str) -> None:
     """Shade the month of the as-of date on a monthly chart, and say under it that the month is partial.
 
     A month counted through the as-of date only (any day but its last) would otherwise read as a fall in
-    ``what``; the month's bar or point is at the month's first day, so the band spans the month around it.
+    ``what``.
     """
     if as_of is None or (pd.Timestamp(as_of) + pd.offsets.MonthEnd(0)).date() == as_of:
         return
     partial_month = pd.Timestamp(as_of).to_period("M").to_timestamp()
-    figure.add_vrect(
-        x0=partial_month - pd.Timedelta(days=15),
-        x1=partial_month + pd.Timedelta(days=15),
-        fillcolor="#eeeeee",
-        opacity=0.5,
-        line_width=0,
-        annotation_text=f"截至 {as_of:%Y-%m-%d} partial",
-        annotation_position="top left",
-    )
+    shade_partial_month(figure, partial_month, as_of)
     st.caption(
         f"{partial_month:%Y-%m} 为本月截至估值日 {as_of:%Y-%m-%d} 的部分数据 — the current month is "
         f"partial (through the as-of date), not a fall in {what}."

@@ -5,7 +5,7 @@ import plotly.express as px
 import streamlit as st
 
 from vipwh.dashboard import queries
-from vipwh.dashboard.common import open_page, tier_axis, tier_color_map
+from vipwh.dashboard.common import open_page, shade_partial_month, tier_axis, tier_color_map
 
 MART = "marts.mart_tier_distribution_monthly"
 PARTIAL = "（本月截至估值日 partial month, to the as-of date）"
@@ -47,16 +47,7 @@ if snapshot.require(MART, ("month", "snapshot_date", "tier_code", "members"), "�
         figure.update_yaxes(tickformat=".0%")
     partial = counts[counts["is_partial"]]
     if not partial.empty:
-        partial_month = partial["month"].max()
-        figure.add_vrect(
-            x0=partial_month - pd.Timedelta(days=15),
-            x1=partial_month + pd.Timedelta(days=15),
-            fillcolor="#eeeeee",
-            opacity=0.5,
-            line_width=0,
-            annotation_text=f"截至 {partial['snapshot_date'].max():%Y-%m-%d} partial",
-            annotation_position="top left",
-        )
+        shade_partial_month(figure, partial["month"].max(), partial["snapshot_date"].max())
     figure.update_layout(title="月末各星级会员数 members per tier at month end", hovermode="x unified")
     st.plotly_chart(figure)
 
