@@ -128,7 +128,6 @@ def build_on(engine: str, landing: Path, root: Path, as_of: str | None = None) -
 # CI of 2026-12-01); an unlisted file comes after these, in its usual order.
 SLOW_FILES = (
     "test_e2e_rules.py",
-    "test_spark.py",
     "test_hardening.py",
     "test_launchers.py",
     "test_as_displayed.py",
