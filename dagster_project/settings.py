@@ -38,6 +38,8 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     "landing": ("VIPWH_LANDING", DEFAULT_LANDING),
     "warehouse": ("VIPWH_WAREHOUSE", DEFAULT_WAREHOUSE),
     "as_of": ("VIPWH_AS_OF", ""),
+    # compute everything even when the inputs equal those of the published snapshot (lib/inputs.py)
+    "full_refresh": ("VIPWH_FULL_REFRESH", ""),
     "engine": ("VIPWH_ENGINE", DUCKDB),
     "id_key": ("VIPWH_ID_KEY", ""),
     "id_key_file": ("VIPWH_ID_KEY_FILE", ""),
@@ -81,6 +83,7 @@ class Settings(dg.ConfigurableResource):
     landing: str = ""
     warehouse: str = ""
     as_of: str = ""
+    full_refresh: str = ""
     engine: str = ""
     id_key: str = ""
     id_key_file: str = ""
@@ -137,6 +140,14 @@ class Settings(dg.ConfigurableResource):
             return date.fromisoformat(text)
         except ValueError as exc:
             raise SettingsError(f"as_of {text!r} is not a date (YYYY-MM-DD)") from exc
+
+    def full_refresh_asked(self) -> bool:
+        text = self.value("full_refresh").lower()
+        if text in ("", "0", "false", "no"):
+            return False
+        if text in ("1", "true", "yes"):
+            return True
+        raise SettingsError(f"full_refresh {text!r}: true or false")
 
     def id_key_bytes(self) -> bytes | None:
         """The operator's key for national-ID hashing: ``id_key`` itself, else the content of ``id_key_file``."""

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from dagster_project.lib.publish import current_snapshot
 from tests.conftest import query
 from vipwh.cli import main
 from vipwh.contract import EXTRACT_FILES
@@ -48,8 +49,23 @@ def test_vipwh_build_twice_changes_nothing(tmp_path: Path, capsys):
     out = capsys.readouterr().out
     assert "batches loaded now: 1" in out and "customers.csv" in out
     first = query(warehouse, "select * from staging.stg_core__customers")
+    snapshot = current_snapshot(warehouse)
+    built = query(snapshot, "select build_id, built_at from marts.build_info")
+
+    # nothing new (the same batch, valuation date, engine and code): the published snapshot answers it
     assert main(["build", "--landing", str(landing), "--warehouse", str(warehouse), "--quiet"]) == 0
-    assert "batches loaded now: 0" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "batches loaded now: 0" in out
+    assert "  nothing new since the build that published the current snapshot" in out, out
+    assert f"  still published: {snapshot}" in out.splitlines()
+    assert current_snapshot(warehouse) == snapshot
+    assert query(snapshot, "select build_id, built_at from marts.build_info") == built
+
+    # asked to, it computes everything again, and publishes the same rows
+    assert main(["build", "--landing", str(landing), "--warehouse", str(warehouse), "--full-refresh", "--quiet"]) == 0
+    assert "nothing new" not in capsys.readouterr().out
+    again = current_snapshot(warehouse)
+    assert again != snapshot and query(again, "select build_id from marts.build_info") != [(built[0][0],)]
     assert query(warehouse, "select * from staging.stg_core__customers") == first
     assert query(warehouse, "select count(*) from raw.customers") == [(1,)]
     assert query(warehouse, "select count(*) from raw.quarantine") == [(1,)]

@@ -56,6 +56,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         quiet=args.quiet,
         summary_json=Path(args.summary_json) if args.summary_json else None,
         engine=args.engine,
+        full_refresh=args.full_refresh,
     )
 
 
@@ -238,6 +239,11 @@ def parser() -> argparse.ArgumentParser:
         help="where dbt runs: DuckDB in this process (default) or Spark (docs/spark.md)",
     )
     build.add_argument("--as-of", type=_date, help="valuation date (default: latest extract date loaded)")
+    build.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="compute everything, even when nothing is new since the published snapshot",
+    )
     build.add_argument("--quiet", action="store_true", help="no progress lines")
     build.add_argument("--summary-json", help="also write the build summary as JSON to this file")
     build.set_defaults(func=cmd_build)

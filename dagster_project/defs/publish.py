@@ -12,8 +12,8 @@ import dagster as dg
 
 from dagster_project.defs.resources import connect
 from dagster_project.lib import build_info as build_info_lib
+from dagster_project.lib import inputs, quality
 from dagster_project.lib import publish as publish_lib
-from dagster_project.lib import quality
 from dagster_project.settings import Settings
 
 SNAPSHOT_KEY = dg.AssetKey(["publish", "snapshot"])
@@ -86,6 +86,7 @@ def build_publish_asset(mart_keys: Sequence[dg.AssetKey]) -> dg.AssetsDefinition
         with connect(settings) as con:
             snapshot_id = f"{datetime.now():%Y%m%dT%H%M%S}-{context.run.run_id[:8]}"
             path = publish_lib.publish(con, settings.warehouse_file(), build_id=snapshot_id)
+            inputs.record(con, inputs.fingerprint(con, settings), context.run.run_id, path)
         return dg.MaterializeResult(metadata={"snapshot": str(path)})
 
     return snapshot

@@ -11,7 +11,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 from dagster_project import project
 from dagster_project.defs.engine import RAW_PARQUET_KEY
 from dagster_project.defs.resources import connect
-from dagster_project.lib import quality
+from dagster_project.lib import inputs, quality
 from dagster_project.settings import Settings
 from vipwh import progress
 
@@ -75,6 +75,14 @@ dbt_project = DbtProject(project_dir=project.DBT_PROJECT_DIR, profiles_dir=proje
 def build_dbt_assets() -> dg.AssetsDefinition:
     @dbt_assets(manifest=dbt_project.manifest_path, dagster_dbt_translator=VipwhTranslator(), name="vipwh_dbt")
     def vipwh_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: Settings):
+        with connect(settings) as con:
+            last = inputs.published(con)
+            if not settings.full_refresh_asked() and last and last["fingerprint"] == inputs.fingerprint(con, settings):
+                # nothing new: no output, so the checks on these assets, build_info and publish are skipped
+                progress.say(f"dbt: nothing new since build {last['build_id']}: its snapshot stays published")
+                context.log.info(f"inputs unchanged since build {last['build_id']} ({last['snapshot']}): skipped")
+                return
+            inputs.forget(con)  # the tables change now: they answer no published snapshot until this build's
         # Unit tests check the models' logic, not the data: they run in CI (tests/test_dbt_unit.py), not here.
         args = ["build", "--exclude-resource-type", "unit_test"]
         as_of = settings.as_of_date()
