@@ -424,7 +424,7 @@ def test_run_waits_for_no_one_while_a_build_holds_the_warehouse(built: Path, cap
             "import fcntl, os, sys, time\n"
             f"fd = os.open({str(lock_file)!r}, os.O_RDWR | os.O_CREAT)\n"
             "fcntl.flock(fd, fcntl.LOCK_EX)\n"
-            "os.ftruncate(fd, 0); os.write(fd, b'4242 2026-12-01T10:11:12')\n"
+            "os.ftruncate(fd, 0); os.write(fd, b'4242 2026-12-01T10:11:12 build')\n"
             "print('held', flush=True); time.sleep(120)\n",
         ],
         stdout=subprocess.PIPE,
@@ -435,7 +435,7 @@ def test_run_waits_for_no_one_while_a_build_holds_the_warehouse(built: Path, cap
         before = query(built, "select count(*) from scenarios.scenario_runs")
         assert _scenario(built, EXAMPLES / "raise_star1_35000.yaml") == 1
         err = capsys.readouterr().err
-        assert "a build or scenario run is running (pid 4242, since 10:11:12)" in err
+        assert "a build is running (pid 4242, since 10:11:12)" in err  # the holder's kind, from the lock file
         assert query(built, "select count(*) from scenarios.scenario_runs") == before
     finally:
         holder.kill()

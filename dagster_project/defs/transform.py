@@ -77,7 +77,14 @@ def build_dbt_assets() -> dg.AssetsDefinition:
     def vipwh_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: Settings):
         with connect(settings) as con:
             last = inputs.published(con)
-            if not settings.full_refresh_asked() and last and last["fingerprint"] == inputs.fingerprint(con, settings):
+            # a run of the whole dbt step with nothing new (a subset picked in the UI is always built)
+            whole = not context.is_subset
+            if (
+                whole
+                and not settings.full_refresh_asked()
+                and last
+                and last["fingerprint"] == inputs.fingerprint(con, settings)
+            ):
                 # nothing new: no output, so the checks on these assets, build_info and publish are skipped
                 progress.say(f"dbt: nothing new since build {last['build_id']}: its snapshot stays published")
                 context.log.info(f"inputs unchanged since build {last['build_id']} ({last['snapshot']}): skipped")

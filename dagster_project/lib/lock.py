@@ -1,4 +1,5 @@
-"""One writer at a time: an ``fcntl.flock`` lock file beside the warehouse, holding the holder's pid and start.
+"""One writer at a time: an ``fcntl.flock`` lock file beside the warehouse, holding the holder's pid, start and
+kind (``build`` or ``scenario run``), which the refusal names.
 
 ``<warehouse>.lock`` is locked (exclusive, non-blocking) for the whole of a build. The lock is re-entrant
 within a process: ``vipwh build`` takes it before it starts the Dagster job, and the job's first step
@@ -20,15 +21,17 @@ _HELD: dict[str, int] = {}  # lock path -> file descriptor, for locks this proce
 
 
 class BuildRunning(RuntimeError):
-    """Another process holds the warehouse's lock."""
+    """Another process holds the warehouse's lock (a build or a scenario run: ``kind``)."""
 
     def __init__(self, path: Path, holder: str):
         self.path = path
-        pid, _, since = holder.strip().partition(" ")
+        pid, _, rest = holder.strip().partition(" ")
+        since, _, kind = rest.partition(" ")
         self.pid = pid or "?"
         self.since = since[11:19] if len(since) >= 19 else (since or "?")
+        self.kind = kind.strip() or "build or scenario run"  # a holder that wrote no kind
         super().__init__(
-            f"a build is running (pid {self.pid}, since {self.since}) on this warehouse "
+            f"a {self.kind} is running (pid {self.pid}, since {self.since}) on this warehouse "
             f"(lock {path}); try again when it has finished"
         )
 
@@ -37,7 +40,7 @@ def lock_path(warehouse: Path) -> Path:
     return warehouse.with_name(warehouse.name + ".lock")
 
 
-def acquire(warehouse: Path) -> bool:
+def acquire(warehouse: Path, kind: str = "build") -> bool:
     """Take the warehouse's lock; False when this process already held it. Raises ``BuildRunning``."""
     path = lock_path(Path(warehouse).resolve())
     if str(path) in _HELD:
@@ -51,7 +54,7 @@ def acquire(warehouse: Path) -> bool:
         os.close(fd)
         raise BuildRunning(path, holder) from None
     os.ftruncate(fd, 0)
-    os.pwrite(fd, f"{os.getpid()} {datetime.now().isoformat(timespec='seconds')}\n".encode(), 0)
+    os.pwrite(fd, f"{os.getpid()} {datetime.now().isoformat(timespec='seconds')} {kind}\n".encode(), 0)
     _HELD[str(path)] = fd
     return True
 
@@ -68,9 +71,9 @@ def release(warehouse: Path) -> None:
 
 
 @contextmanager
-def held(warehouse: Path) -> Iterator[None]:
+def held(warehouse: Path, kind: str = "build") -> Iterator[None]:
     """``with held(warehouse):`` — the lock for the block (released only if this block took it)."""
-    took = acquire(warehouse)
+    took = acquire(warehouse, kind)
     try:
         yield
     finally:

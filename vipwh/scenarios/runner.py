@@ -99,10 +99,10 @@ def run_scenario(
     if not warehouse.exists():
         raise ScenarioError(f"no warehouse at {warehouse}: run `vipwh build` first")
     try:
-        with lock.held(warehouse):
+        with lock.held(warehouse, kind="scenario run"):
             return _run_scenario(proposal_file, warehouse, as_of, publish, say)
     except lock.BuildRunning as exc:
-        raise ScenarioError(str(exc).replace("a build is running", "a build or scenario run is running")) from exc
+        raise ScenarioError(str(exc)) from exc
 
 
 def _run_scenario(
