@@ -20,7 +20,7 @@ from tests.conftest import REPO_ROOT
 COVERED_ELSEWHERE = {
     "make test": "CI's .ci/run (this very suite)",
     "make dev": "tests/test_launchers.py::test_a_run_launched_from_dagster_dev_builds_checks_records_and_publishes",
-    "make demo-spark": "tests/test_spark.py (the same `vipwh build --engine spark` on a generated book)",
+    "make demo-spark": "tests/test_e2e_rules.py (the same `vipwh build --engine spark`, a generated book in it)",
 }
 
 
