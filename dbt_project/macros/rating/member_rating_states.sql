@@ -6,7 +6,7 @@
   (null out of the programme) and the codes of the events taking effect that day.
 
   `slices` and `memberships` are relations (model or CTE names) shaped as rating_slices / rating_memberships;
-  `rulebooks`, `tier_thresholds` and `change_reasons` as the int_rules__ models. Events after
+  `rulebooks`, `tier_thresholds` and `change_reasons` as the stg_rules__ models. Events after
   `cutoff_date` (a SQL date expression; none = no cutoff) are ignored. A day's reason codes are OR-ed as
   bits and decoded once per distinct mask (a distinct string_agg over millions of groups costs five times more).
 -#}

@@ -1,7 +1,7 @@
 {#-
   What each rulebook makes of each coverage, as one query over relations (model or CTE names):
   `coverages` (int_rating__coverages) and the rule tables `rulebooks`, `coverage_kinds`,
-  `rating_coefficients`, `rating_exclusions` (int_rules__ models, or a scenario's substitutes).
+  `rating_coefficients`, `rating_exclusions` (stg_rules__ models, or a scenario's substitutes).
 
   One row per coverage and rulebook in force on or after the coverage's start: the coverage kind, the
   exclusion by policy kind (group, under 12 months; the first by priority), the matching row of the

@@ -2,7 +2,7 @@
   Rating slices (RULES §2–3) as one query over relations (model or CTE names):
   `coverage_rulings` (int_rating__coverage_rulings), `coverage_premiums` (int_rating__coverage_premiums),
   `top_ups` (int_rating__top_ups), `status_timeline` (rows of rating_status_timeline) and
-  `rating_exclusions` (int_rules__rating_exclusions).
+  `rating_exclusions` (stg_rules__rating_exclusions).
 
   A slice is the base slice of a coverage (regular, single, one_year; unrated when no rule matches) or one
   of its top-ups, under one rulebook, clipped to the rulebook's range. It is split where the premium

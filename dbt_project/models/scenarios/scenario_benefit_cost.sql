@@ -30,15 +30,15 @@ benefit_usage as (
 ),
 
 catalogue as (
-    select * from {{ ref('services') }}
+    select * from {{ ref('stg_rules__services') }}
 ),
 
 baseline_entitlements as (
-    select * from {{ ref('entitlements') }}
+    select * from {{ ref('stg_rules__entitlements') }}
 ),
 
 baseline_unit_costs as (
-    select * from {{ ref('unit_costs') }}
+    select * from {{ ref('stg_rules__unit_costs') }}
 ),
 
 proposal_entitlements as (

@@ -22,15 +22,15 @@ coverages as (
 ),
 
 tier_thresholds as (
-    select * from {{ ref('int_rules__tier_thresholds') }}
+    select * from {{ ref('stg_rules__tier_thresholds') }}
 ),
 
 coverage_kinds as (
-    select * from {{ ref('int_rules__coverage_kinds') }}
+    select * from {{ ref('stg_rules__coverage_kinds') }}
 ),
 
 rating_exclusions as (
-    select * from {{ ref('int_rules__rating_exclusions') }}
+    select * from {{ ref('stg_rules__rating_exclusions') }}
 ),
 
 proposal_rulebooks as (

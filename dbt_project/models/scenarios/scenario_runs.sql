@@ -8,7 +8,7 @@ proposal_run as (
 ),
 
 rulebooks as (
-    select * from {{ ref('int_rules__rulebooks') }}
+    select * from {{ ref('stg_rules__rulebooks') }}
 ),
 
 utilization as (

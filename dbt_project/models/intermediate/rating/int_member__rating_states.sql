@@ -11,15 +11,15 @@ memberships as (
 ),
 
 rulebooks as (
-    select * from {{ ref('int_rules__rulebooks') }}
+    select * from {{ ref('stg_rules__rulebooks') }}
 ),
 
 tier_thresholds as (
-    select * from {{ ref('int_rules__tier_thresholds') }}
+    select * from {{ ref('stg_rules__tier_thresholds') }}
 ),
 
 change_reasons as (
-    select * from {{ ref('int_rules__change_reasons') }}
+    select * from {{ ref('stg_rules__change_reasons') }}
 ),
 
 final as (

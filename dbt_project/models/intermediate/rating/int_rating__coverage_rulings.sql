@@ -8,19 +8,19 @@ coverages as (
 ),
 
 rulebooks as (
-    select * from {{ ref('int_rules__rulebooks') }}
+    select * from {{ ref('stg_rules__rulebooks') }}
 ),
 
 coverage_kinds as (
-    select * from {{ ref('int_rules__coverage_kinds') }}
+    select * from {{ ref('stg_rules__coverage_kinds') }}
 ),
 
 rating_coefficients as (
-    select * from {{ ref('int_rules__rating_coefficients') }}
+    select * from {{ ref('stg_rules__rating_coefficients') }}
 ),
 
 rating_exclusions as (
-    select * from {{ ref('int_rules__rating_exclusions') }}
+    select * from {{ ref('stg_rules__rating_exclusions') }}
 ),
 
 final as (

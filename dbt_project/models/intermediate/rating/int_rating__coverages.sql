@@ -12,11 +12,11 @@ transactions as (
 ),
 
 txn_types as (
-    select * from {{ ref('int_rules__txn_types') }}
+    select * from {{ ref('stg_rules__txn_types') }}
 ),
 
 payment_modes as (
-    select * from {{ ref('int_rules__payment_modes') }}
+    select * from {{ ref('stg_rules__payment_modes') }}
 ),
 
 added_riders as (

@@ -20,7 +20,7 @@ status_timeline as (
 ),
 
 rating_exclusions as (
-    select * from {{ ref('int_rules__rating_exclusions') }}
+    select * from {{ ref('stg_rules__rating_exclusions') }}
 ),
 
 final as (

@@ -13,7 +13,7 @@ transactions as (
 ),
 
 txn_types as (
-    select * from {{ ref('int_rules__txn_types') }}
+    select * from {{ ref('stg_rules__txn_types') }}
 ),
 
 status_types as (

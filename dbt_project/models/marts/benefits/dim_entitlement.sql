@@ -3,7 +3,7 @@
 with
 
 entitlements as (
-    select * from {{ ref('entitlements') }}
+    select * from {{ ref('stg_rules__entitlements') }}
 ),
 
 final as (

@@ -2,7 +2,7 @@
 with
 
 services as (
-    select * from {{ ref('services') }}
+    select * from {{ ref('stg_rules__services') }}
 ),
 
 final as (

@@ -31,23 +31,23 @@ service_activations as (
 ),
 
 services as (
-    select * from {{ ref('services') }}
+    select * from {{ ref('stg_rules__services') }}
 ),
 
 beneficiary_scopes as (
-    select * from {{ ref('beneficiary_scopes') }}
+    select * from {{ ref('stg_rules__beneficiary_scopes') }}
 ),
 
 entitlements as (
-    select * from {{ ref('entitlements') }}
+    select * from {{ ref('stg_rules__entitlements') }}
 ),
 
 unit_costs as (
-    select * from {{ ref('unit_costs') }}
+    select * from {{ ref('stg_rules__unit_costs') }}
 ),
 
 rulebooks as (
-    select * from {{ ref('rulebooks') }}
+    select * from {{ ref('stg_rules__rulebooks') }}
 ),
 
 tier_history as (

@@ -19,15 +19,15 @@ tier_history as (
 ),
 
 rulebooks as (
-    select * from {{ ref('rulebooks') }}
+    select * from {{ ref('stg_rules__rulebooks') }}
 ),
 
 entitlements as (
-    select * from {{ ref('entitlements') }}
+    select * from {{ ref('stg_rules__entitlements') }}
 ),
 
 services as (
-    select * from {{ ref('services') }}
+    select * from {{ ref('stg_rules__services') }}
 ),
 
 month_offsets as (

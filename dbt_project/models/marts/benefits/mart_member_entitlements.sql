@@ -31,15 +31,15 @@ tier_history as (
 ),
 
 entitlements as (
-    select * from {{ ref('entitlements') }}
+    select * from {{ ref('stg_rules__entitlements') }}
 ),
 
 services as (
-    select * from {{ ref('services') }}
+    select * from {{ ref('stg_rules__services') }}
 ),
 
 rulebooks as (
-    select * from {{ ref('rulebooks') }}
+    select * from {{ ref('stg_rules__rulebooks') }}
 ),
 
 {{ benefit_entitlement_ctes('entitlements', 'services') }},

@@ -15,15 +15,15 @@ rated_premium_history as (
 ),
 
 rulebooks as (
-    select * from {{ ref('int_rules__rulebooks') }}
+    select * from {{ ref('stg_rules__rulebooks') }}
 ),
 
 tier_thresholds as (
-    select * from {{ ref('int_rules__tier_thresholds') }}
+    select * from {{ ref('stg_rules__tier_thresholds') }}
 ),
 
 age_bands as (
-    select * from {{ ref('member_age_bands') }}
+    select * from {{ ref('stg_rules__member_age_bands') }}
 ),
 
 valuation as (

@@ -13,15 +13,15 @@ memberships as (
 ),
 
 rulebooks as (
-    select * from {{ ref('int_rules__rulebooks') }}
+    select * from {{ ref('stg_rules__rulebooks') }}
 ),
 
 tier_thresholds as (
-    select * from {{ ref('int_rules__tier_thresholds') }}
+    select * from {{ ref('stg_rules__tier_thresholds') }}
 ),
 
 change_reasons as (
-    select * from {{ ref('int_rules__change_reasons') }}
+    select * from {{ ref('stg_rules__change_reasons') }}
 ),
 
 -- slices and memberships that ended before the as-of date add nothing to any day from it on

@@ -1,5 +1,5 @@
 -- Rulebooks in force, one row each. The single access point to rulebook dates: a scenario substitutes a
--- proposed rulebook here (and in the other int_rules__ models) without touching the rating models.
+-- proposed rulebook here (and in the other stg_rules__ models) without touching the rating models.
 with
 
 rulebooks as (

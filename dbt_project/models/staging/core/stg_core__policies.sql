@@ -8,24 +8,7 @@ ranked as (
 ),
 
 latest_holder as (
-    select
-        policy_no,
-        holder_id
-    from (
-        select
-            src.policy_no,
-            src.holder_id,
-            row_number() over (
-                partition by src.policy_no
-                order by src._extract_date desc, src._source_line desc
-            ) as holder_rank
-        from {{ source('raw', 'policies') }} as src
-        inner join {{ source('raw', 'batches') }} as batches
-            on
-                src._extract_date = batches.extract_date
-                and batches.status = 'loaded'
-    ) as holders
-    where holder_rank = 1
+    {{ latest_rows('policies', ['policy_no']) }}
 ),
 
 current_rows as (
@@ -48,7 +31,9 @@ current_rows as (
         ranked._extract_date as extract_date
     from ranked
     inner join latest_holder
-        on ranked.policy_no = latest_holder.policy_no
+        on
+            ranked.policy_no = latest_holder.policy_no
+            and latest_holder._row_rank = 1
     where ranked._row_rank = 1
 ),
 

@@ -1,0 +1,20 @@
+-- The entitlement matrix per rulebook × service × tier × variant; rows sharing a quota_group share one quota.
+with
+
+entitlements as (
+    select * from {{ ref('entitlements') }}
+),
+
+final as (
+    select
+        rulebook_id,
+        service_code,
+        tier_code,
+        variant,
+        quota_kind,
+        quota,
+        quota_group
+    from entitlements
+)
+
+select * from final

@@ -1,0 +1,18 @@
+-- Default cost in CNY per consumed unit, per rulebook, service and variant (empty = any variant).
+with
+
+unit_costs as (
+    select * from {{ ref('unit_costs') }}
+),
+
+final as (
+    select
+        rulebook_id,
+        service_code,
+        variant,
+        unit_cost,
+        assumption
+    from unit_costs
+)
+
+select * from final

@@ -1,0 +1,66 @@
+"""The dbt project's layers say what they are (issue 15, item 4): rules are read only through staging/rules.
+
+Every rule seed (seeds/rating, seeds/benefits) has one staging model, ``stg_rules__<name>``, the only model
+that reads it, with its YAML beside it; no other model or macro names a rule seed. Read from the project's
+files, so a new model that reads a seed directly fails here before anything is built.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from dagster_project.project import DBT_PROJECT_DIR
+
+MODELS = DBT_PROJECT_DIR / "models"
+RULES_STAGING = MODELS / "staging" / "rules"
+REF = re.compile(r"""ref\(\s*['"]([A-Za-z0-9_]+)['"]\s*\)""")
+# A seed's staging model drops the rating_ prefix the seed files carry (rating_txn_types -> stg_rules__txn_types).
+PREFIX = "rating_"
+
+
+def _rule_seeds() -> set[str]:
+    return {
+        path.stem for folder in ("rating", "benefits") for path in (DBT_PROJECT_DIR / "seeds" / folder).glob("*.csv")
+    }
+
+
+def _staging_name(seed: str) -> str:
+    bare = seed.removeprefix(PREFIX) if seed not in {"rating_coefficients", "rating_exclusions"} else seed
+    return f"stg_rules__{bare}"
+
+
+def _refs(path: Path) -> set[str]:
+    return set(REF.findall(path.read_text(encoding="utf-8")))
+
+
+def test_the_rule_seeds_are_the_ones_the_handbook_states():
+    # The list this test works from is not empty or partial: both folders, every file.
+    assert {"rulebooks", "tier_thresholds", "rating_coefficients", "services", "entitlements"} <= _rule_seeds()
+
+
+def test_every_rule_seed_has_one_staging_model_that_reads_it_with_its_yaml_beside_it():
+    for seed in sorted(_rule_seeds()):
+        model = RULES_STAGING / f"{_staging_name(seed)}.sql"
+        assert model.exists(), f"seed {seed} has no staging model {model.name}"
+        assert _refs(model) == {seed}, f"{model.name} should read the seed {seed} and nothing else"
+        assert model.with_suffix(".yml").exists(), f"{model.name} has no YAML beside it"
+
+
+def test_no_model_or_macro_outside_staging_rules_reads_a_rule_seed():
+    seeds = _rule_seeds()
+    readers = {}
+    for path in [*MODELS.rglob("*.sql"), *MODELS.rglob("*.yml"), *(DBT_PROJECT_DIR / "macros").rglob("*.sql")]:
+        if path.parent == RULES_STAGING:
+            continue
+        named = _refs(path) & seeds
+        if named:
+            readers[str(path.relative_to(DBT_PROJECT_DIR))] = sorted(named)
+    assert readers == {}, f"read the rule seeds through models/staging/rules: {readers}"
+
+
+def test_staging_core_reads_only_the_extracts_and_staging():
+    # staging/core: the extracts plus the latest-row rule; it never reads a later layer.
+    for path in (MODELS / "staging" / "core").glob("*.sql"):
+        later = {name for name in _refs(path) if not name.startswith("stg_core__")}
+        assert later == set(), f"{path.name} reads {sorted(later)}"
