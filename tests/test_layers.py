@@ -64,3 +64,22 @@ def test_staging_core_reads_only_the_extracts_and_staging():
     for path in (MODELS / "staging" / "core").glob("*.sql"):
         later = {name for name in _refs(path) if not name.startswith("stg_core__")}
         assert later == set(), f"{path.name} reads {sorted(later)}"
+
+
+def test_every_model_has_one_yaml_beside_it_holding_its_description_and_unit_tests():
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="safe")
+    shared = {"_sources.yml", "_scenarios__sources.yml", "_semantic.yml"}  # sources; semantic models, metrics
+    described: dict[str, Path] = {}
+    for path in MODELS.rglob("*.yml"):
+        if path.name in shared:
+            continue
+        data = yaml.load(path.read_text(encoding="utf-8")) or {}
+        names = {model["name"] for model in data.get("models") or []}
+        tested = {test["model"] for test in data.get("unit_tests") or []}
+        assert names == {path.stem}, f"{path.relative_to(DBT_PROJECT_DIR)} describes {sorted(names)}"
+        assert tested <= names, f"{path.relative_to(DBT_PROJECT_DIR)} holds unit tests of {sorted(tested - names)}"
+        described[path.stem] = path
+    for sql in MODELS.rglob("*.sql"):
+        assert described.get(sql.stem) == sql.with_suffix(".yml"), f"{sql.name} has no YAML of its own beside it"
