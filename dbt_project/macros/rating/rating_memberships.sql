@@ -1,6 +1,6 @@
 {#-
   Membership intervals (RULES §4) as one query over `coverage_rulings` (int_rating__coverage_rulings) and
-  `status_timeline` (rows of rating_status_timeline): per coverage and rulebook, the maximal intervals in
+  `status_timeline` (rows of int_rating__coverage_status_timeline, one basis): per coverage and rulebook, the maximal intervals in
   which a coverage not excluded by its kind (group, under 12 months) and not voided has passed its free
   look, has not ended its term and is in force (in force, premium waived, reduced paid-up), clipped to the
   rulebook's range; with the reason code of the event that opened and closed each interval.

@@ -1,7 +1,7 @@
 {#-
   Rating slices (RULES §2–3) as one query over relations (model or CTE names):
   `coverage_rulings` (int_rating__coverage_rulings), `coverage_premiums` (int_rating__coverage_premiums),
-  `top_ups` (int_rating__top_ups), `status_timeline` (rows of rating_status_timeline) and
+  `top_ups` (int_rating__top_ups), `status_timeline` (rows of int_rating__coverage_status_timeline, one basis) and
   `rating_exclusions` (stg_rules__rating_exclusions).
 
   A slice is the base slice of a coverage (regular, single, one_year; unrated when no rule matches) or one

@@ -8,6 +8,7 @@ coverage_rulings as (
 
 status_timeline as (
     select * from {{ ref('int_rating__coverage_status_timeline') }}
+    where basis = 'effective'
 ),
 
 final as (

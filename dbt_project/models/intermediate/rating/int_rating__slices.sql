@@ -17,6 +17,7 @@ top_ups as (
 
 status_timeline as (
     select * from {{ ref('int_rating__coverage_status_timeline') }}
+    where basis = 'effective'
 ),
 
 rating_exclusions as (

@@ -12,6 +12,7 @@ status_events as (
 
 status_timeline as (
     select * from {{ ref('int_rating__coverage_status_timeline') }}
+    where basis = 'effective'
 ),
 
 latest_statuses as (

@@ -7,7 +7,8 @@ coverage_rulings as (
 ),
 
 status_timeline as (
-    select * from {{ ref('int_rating_as_recorded__status_timeline') }}
+    select * from {{ ref('int_rating__coverage_status_timeline') }}
+    where basis = 'as_recorded'
 ),
 
 final as (

@@ -19,7 +19,8 @@ all_top_ups as (
 ),
 
 status_timeline as (
-    select * from {{ ref('int_rating_as_recorded__status_timeline') }}
+    select * from {{ ref('int_rating__coverage_status_timeline') }}
+    where basis = 'as_recorded'
 ),
 
 rating_exclusions as (
