@@ -79,12 +79,12 @@ sequenced as (
     select
         events_to_date.*,
         row_number() over (
-            partition by basis, coverage_id
-            order by event_date, recorded_at, status_event_id
+            partition by events_to_date.basis, events_to_date.coverage_id
+            order by events_to_date.event_date, events_to_date.recorded_at, events_to_date.status_event_id
         ) as event_seq,
-        lag(status_after) over (
-            partition by basis, coverage_id
-            order by event_date, recorded_at, status_event_id
+        lag(events_to_date.status_after) over (
+            partition by events_to_date.basis, events_to_date.coverage_id
+            order by events_to_date.event_date, events_to_date.recorded_at, events_to_date.status_event_id
         ) as previous_status_after
     from events_to_date
 ),
@@ -104,7 +104,8 @@ judged as (
         sequenced.*,
         case
             when sequenced.event_seq > first_finals.final_event_seq then 'after_final_status'
-            when sequenced.requires_status_before is not null
+            when
+                sequenced.requires_status_before is not null
                 and (
                     sequenced.previous_status_after is null
                     or sequenced.previous_status_after <> sequenced.requires_status_before
@@ -121,9 +122,11 @@ judged as (
 applied as (
     select
         judged.*,
-        lead(event_date) over (partition by basis, coverage_id order by event_seq) as next_event_date
+        lead(judged.event_date)
+            over (partition by judged.basis, judged.coverage_id order by judged.event_seq)
+            as next_event_date
     from judged
-    where ignored_reason is null
+    where judged.ignored_reason is null
 ),
 
 first_applied as (
