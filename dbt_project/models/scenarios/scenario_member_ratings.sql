@@ -15,6 +15,7 @@ policy_rating as (
 
 memberships as (
     select * from {{ ref('int_rating__memberships') }}
+    where basis = 'effective'
 ),
 
 coverages as (

@@ -8,6 +8,7 @@ slices as (
 
 memberships as (
     select * from {{ ref('int_rating__memberships') }}
+    where basis = 'effective'
 ),
 
 rulebooks as (

@@ -14,7 +14,8 @@ slices as (
 ),
 
 memberships as (
-    select * from {{ ref('int_rating_as_recorded__memberships') }}
+    select * from {{ ref('int_rating__memberships') }}
+    where basis = 'as_recorded'
 ),
 
 effective_states as (

@@ -1,5 +1,7 @@
--- Membership intervals: per coverage and rulebook, the maximal intervals in which the coverage puts its
--- holder in the programme (RULES §4), with the reason codes of the events that open and close them.
+-- Membership intervals (RULES §4), on each basis of the status timeline: per coverage and rulebook, the
+-- maximal intervals in which a coverage not excluded by its kind (group, under 12 months) and not voided has
+-- passed its free look, has not ended its term and is in force (in force, premium waived, reduced paid-up),
+-- clipped to the rulebook's range; with the reason code of the event that opened and closed each interval.
 with
 
 coverage_rulings as (
@@ -8,11 +10,118 @@ coverage_rulings as (
 
 status_timeline as (
     select * from {{ ref('int_rating__coverage_status_timeline') }}
-    where basis = 'effective'
+),
+
+-- The coverages of each basis.
+coverage_bases as (
+    select distinct
+        status_timeline.basis,
+        status_timeline.coverage_id
+    from status_timeline
+),
+
+statuses as (
+    select
+        status_timeline.basis,
+        status_timeline.coverage_id,
+        status_timeline.txn_type,
+        status_timeline.is_in_force,
+        status_timeline.valid_from,
+        status_timeline.valid_to
+    from status_timeline
+    where status_timeline.is_nonempty_interval
+),
+
+voided as (
+    select
+        status_timeline.basis,
+        status_timeline.coverage_id
+    from status_timeline
+    where
+        status_timeline.is_applied
+        and status_timeline.voids_coverage
+    group by status_timeline.basis, status_timeline.coverage_id
+),
+
+in_force_islands as (
+    {{ rating_status_islands('statuses', ['basis', 'coverage_id'], 'is_in_force') }}
+),
+
+eligible as (
+    select
+        coverage_bases.basis,
+        rulings.*,
+        greatest(rulings.start_date, rulings.rulebook_from) as eligible_from,
+        least(rulings.term_end_date, rulings.rulebook_until) as eligible_until
+    from coverage_rulings as rulings
+    inner join coverage_bases
+        on rulings.coverage_id = coverage_bases.coverage_id
+    left join voided
+        on
+            coverage_bases.basis = voided.basis
+            and rulings.coverage_id = voided.coverage_id
+    where
+        rulings.policy_excluded_reason is null
+        and voided.coverage_id is null
+),
+
+memberships as (
+    select
+        eligible.basis,
+        eligible.coverage_rulebook_id,
+        eligible.holder_id,
+        eligible.policy_no,
+        eligible.coverage_no,
+        eligible.rulebook_id,
+        greatest(eligible.eligible_from, islands.valid_from) as valid_from,
+        least(eligible.eligible_until, islands.valid_to) as valid_to,
+        eligible.start_date,
+        eligible.term_end_date,
+        eligible.rulebook_from,
+        eligible.rulebook_until,
+        eligible.origin_reason,
+        islands.valid_from as island_from,
+        islands.valid_to as island_until,
+        islands.start_txn_type,
+        islands.end_txn_type
+    from eligible
+    inner join in_force_islands as islands
+        on
+            eligible.basis = islands.basis
+            and eligible.coverage_id = islands.coverage_id
+            and islands.is_in_force
+            and (islands.valid_to is null or eligible.eligible_from < islands.valid_to)
+            and (eligible.eligible_until is null or eligible.eligible_until > islands.valid_from)
+    where
+        eligible.eligible_until is null
+        or eligible.eligible_until > eligible.eligible_from
 ),
 
 final as (
-    {{ rating_memberships('coverage_rulings', 'status_timeline') }}
+    select
+        memberships.basis || '/' || memberships.coverage_rulebook_id || '/'
+        || cast(memberships.valid_from as {{ dbt.type_string() }}) as membership_id,
+        memberships.basis,
+        memberships.holder_id,
+        memberships.policy_no,
+        memberships.coverage_no,
+        memberships.rulebook_id,
+        memberships.valid_from,
+        memberships.valid_to,
+        case
+            when memberships.valid_from = memberships.start_date then memberships.origin_reason
+            when
+                memberships.valid_from = memberships.island_from and memberships.start_txn_type <> 'initial'
+                then memberships.start_txn_type
+            when memberships.valid_from = memberships.rulebook_from then 'rule_change'
+            else memberships.origin_reason
+        end as start_reason,
+        case
+            when memberships.valid_to = memberships.term_end_date then 'coverage_term_ended'
+            when memberships.valid_to = memberships.island_until then memberships.end_txn_type
+            when memberships.valid_to = memberships.rulebook_until then 'rule_change'
+        end as end_reason
+    from memberships
 )
 
 select * from final
