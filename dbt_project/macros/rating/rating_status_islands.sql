@@ -37,14 +37,3 @@ from (
     ) }}
 ) as islands
 {%- endmacro %}
-
-{#- Coverages voided by an applied event (free-look cancellation), with the status it left them in. -#}
-{% macro rating_voided_coverages(status_timeline) -%}
-select
-    coverage_id,
-    min(status) as voided_status
-from {{ status_timeline }}
-where is_applied
-    and voids_coverage
-group by coverage_id
-{%- endmacro %}

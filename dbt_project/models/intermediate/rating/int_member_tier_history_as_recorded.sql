@@ -10,7 +10,8 @@ recomputed_coverages as (
 ),
 
 slices as (
-    select * from {{ ref('int_rating_as_recorded__slices') }}
+    select * from {{ ref('int_rating__slices') }}
+    where basis = 'as_recorded'
 ),
 
 memberships as (

@@ -32,6 +32,7 @@ premiums as (
 
 slices as (
     select * from {{ ref('int_rating__slices') }}
+    where basis = 'effective'
 ),
 
 issues as (

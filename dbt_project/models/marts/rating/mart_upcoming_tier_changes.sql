@@ -6,6 +6,7 @@ with
 
 slices as (
     select * from {{ ref('int_rating__slices') }}
+    where basis = 'effective'
 ),
 
 memberships as (
