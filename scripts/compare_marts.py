@@ -29,7 +29,9 @@ def _tables(con: duckdb.DuckDBPyConnection, catalog: str, schemas: list[str]) ->
     rows = con.execute(
         "select table_schema, table_name, column_name from information_schema.columns "
         "where table_catalog = ? and table_schema in (select unnest(?)) order by table_schema, table_name, "
-        "ordinal_position", [catalog, schemas]).fetchall()
+        "ordinal_position",
+        [catalog, schemas],
+    ).fetchall()
     tables: dict[tuple[str, str], list[str]] = {}
     for schema, table, column in rows:
         tables.setdefault((schema, table), []).append(column)
@@ -58,14 +60,21 @@ def main(argv: list[str] | None = None) -> int:
             continue
         columns = [c for c in ref[key] if c in cand[key]]
         cols = ", ".join(f'"{c}"' for c in columns)
-        left = con.execute(f"select count(*) from (select {cols} from ref.{name} except all "
-                           f"select {cols} from cand.{name})").fetchone()[0]
-        right = con.execute(f"select count(*) from (select {cols} from cand.{name} except all "
-                            f"select {cols} from ref.{name})").fetchone()[0]
+        left = con.execute(
+            f"select count(*) from (select {cols} from ref.{name} except all select {cols} from cand.{name})"
+        ).fetchone()[0]
+        right = con.execute(
+            f"select count(*) from (select {cols} from cand.{name} except all select {cols} from ref.{name})"
+        ).fetchone()[0]
         rows = con.execute(f"select count(*) from ref.{name}").fetchone()[0]
-        note = "" if ref[key] == cand[key] else (
-            f" (columns: reference only {sorted(set(ref[key]) - set(cand[key]))}, "
-            f"candidate only {sorted(set(cand[key]) - set(ref[key]))}, order same: {columns == cand[key]})")
+        note = (
+            ""
+            if ref[key] == cand[key]
+            else (
+                f" (columns: reference only {sorted(set(ref[key]) - set(cand[key]))}, "
+                f"candidate only {sorted(set(cand[key]) - set(ref[key]))}, order same: {columns == cand[key]})"
+            )
+        )
         status = "equal" if left == right == 0 else f"DIFFERENT: {left} only in reference, {right} only in candidate"
         differing += status != "equal"
         print(f"{name:<55} {rows:>10,} rows  {status}{note}")

@@ -99,8 +99,8 @@ def run_bench(holders: int, seed: int, batches: int, workdir: Path, report: Path
     ratios: list[str] = []
     if code == 0:
         # the same landing again: nothing new, so the published snapshot answers it (lib/inputs.py)
-        seconds, rss, again_code = build(root / "build-again-summary.json")
         again = root / "build-again-summary.json"
+        seconds, rss, again_code = build(again)
         nothing_new = json.loads(again.read_text()).get("nothing_new") if again.exists() else None
         rows.append(("build again, nothing new (whole process)", f"{seconds:.1f}", f"{rss:,.0f}"))
         ratios.append(

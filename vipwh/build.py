@@ -72,13 +72,16 @@ def execute_build_job(settings, log_file: Path | None = None):
     from dagster_project.definitions import BUILD_JOB, defs
 
     job = defs.resolve_job_def(BUILD_JOB)
-    # a build with nothing new skips the dbt step's outputs, checks included; Dagster's planner then warns
-    # once per skipped dbt test that it "emitted no result" (the summary says what happened instead)
-    logging.getLogger("dagster._core.execution.plan.active").setLevel(logging.ERROR)
     # Dagster's console logger stays quiet: every failure is told by the summary, in one line, without the
     # stack traces Dagster logs with it (those stay in the run's event log)
     run_config = {**settings.run_config(), "loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
     with contextlib.ExitStack() as stack:
+        # a build with nothing new skips the dbt step's outputs, checks included; Dagster's planner then warns
+        # once per skipped dbt test that it "emitted no result" (the summary says what happened instead).
+        # Quiet for this run only: the level is put back when it ends.
+        planner = logging.getLogger("dagster._core.execution.plan.active")
+        stack.callback(planner.setLevel, planner.level)
+        planner.setLevel(logging.ERROR)
         if log_file is not None:
             log_file.parent.mkdir(parents=True, exist_ok=True)
             stack.enter_context(contextlib.redirect_stdout(stack.enter_context(log_file.open("w"))))
@@ -380,7 +383,7 @@ def _summarise(settings, result, logs, log_file: Path, summary_json: Path | None
     )
     # the dbt step materializes nothing when the inputs equal the published snapshot's (lib/inputs.py)
     transformed = result is not None and any(
-        (event.step_key or "").startswith("vipwh_dbt") for event in result.get_asset_materialization_events()
+        _stage_of(event.step_key or "") == "transform" for event in result.get_asset_materialization_events()
     )
     nothing_new = result is not None and result.success and fault is None and not transformed and not published
     if published or nothing_new:
@@ -427,7 +430,7 @@ def _summarise(settings, result, logs, log_file: Path, summary_json: Path | None
         for failure in result.get_step_failure_events():
             error = failure.step_failure_data.error
             print(f"vipwh build: step {failure.step_key} failed: {_innermost_error(error)}", file=sys.stderr)
-            if failure.step_key.startswith("vipwh_dbt") and log_file.exists():
+            if _stage_of(failure.step_key) == "transform" and log_file.exists():
                 tail = log_file.read_text(encoding="utf-8", errors="replace").splitlines()[-15:]
                 print("  last lines of the dbt log:\n    " + "\n    ".join(tail), file=sys.stderr)
         return EXIT_BUILD_FAILED

@@ -66,27 +66,17 @@ def fingerprint(con: duckdb.DuckDBPyConnection, settings: Settings) -> str:
     return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode("utf-8")).hexdigest()
 
 
-def _ensure(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute("create schema if not exists raw")
-    con.execute(f"""create table if not exists {TABLE} (
-        fingerprint varchar not null, build_id varchar not null, snapshot varchar not null,
-        published_at timestamp not null)""")
-
-
 def published(con: duckdb.DuckDBPyConnection) -> dict | None:
     """The published snapshot's inputs: fingerprint, build_id, snapshot, published_at (None: none known)."""
-    _ensure(con)
     row = con.execute(f"select fingerprint, build_id, snapshot, published_at from {TABLE}").fetchone()
     return dict(zip(("fingerprint", "build_id", "snapshot", "published_at"), row, strict=True)) if row else None
 
 
 def forget(con: duckdb.DuckDBPyConnection) -> None:
     """The warehouse is about to change: it answers no published inputs until the next publish."""
-    _ensure(con)
     con.execute(f"delete from {TABLE}")
 
 
 def record(con: duckdb.DuckDBPyConnection, fingerprint_: str, build_id: str, snapshot: Path | str) -> None:
-    _ensure(con)
     con.execute(f"delete from {TABLE}")
     con.execute(f"insert into {TABLE} values (?, ?, ?, ?)", [fingerprint_, build_id, str(snapshot), datetime.now()])

@@ -108,6 +108,17 @@ def create_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
         """
     )
     _add_columns(con, "raw.batch_rejections", REJECTION_COLUMNS)
+    # The inputs of the published snapshot (dagster_project/lib/inputs.py): at most one row.
+    con.execute(
+        """
+        create table if not exists raw.published_inputs (
+            fingerprint VARCHAR NOT NULL,
+            build_id VARCHAR NOT NULL,
+            snapshot VARCHAR NOT NULL,
+            published_at TIMESTAMP NOT NULL
+        )
+        """
+    )
 
 
 def _add_columns(con: duckdb.DuckDBPyConnection, table: str, columns: tuple[tuple[str, str], ...]) -> None:
