@@ -1,12 +1,14 @@
 -- Tier history "as known when it happened": the same computation as fct_member_tier_history, except that
 -- each status event takes effect at max(effective_date, date(recorded_at)), so a back-dated surrender
--- recorded late changes the tier from the day it was recorded. The last step of the as-recorded chain
--- (int_rating_as_recorded__*): the recomputed holders' slices and memberships are swept into states; every
--- other holder keeps the swept states of the effective history (int_member__rating_states).
+-- recorded late changes the tier from the day it was recorded. The as_recorded basis of the rating chain
+-- (int_rating__coverage_status_timeline → int_rating__slices, int_rating__memberships) holds the holders with a
+-- late-recorded event: their slices and memberships are swept into states here; every other holder keeps
+-- the swept states of the effective history (int_member__rating_states).
 with
 
-recomputed_coverages as (
-    select * from {{ ref('int_rating_as_recorded__coverages') }}
+recomputed_holders as (
+    select distinct holder_id from {{ ref('int_rating__coverage_status_timeline') }}
+    where basis = 'as_recorded'
 ),
 
 slices as (
@@ -50,8 +52,8 @@ states as (
     from effective_states
     where not exists (
         select 1
-        from recomputed_coverages
-        where recomputed_coverages.holder_id = effective_states.holder_id
+        from recomputed_holders
+        where recomputed_holders.holder_id = effective_states.holder_id
     )
 ),
 

@@ -1,8 +1,10 @@
 -- Coverage status timeline (RULES §3) from the transaction log, on both bases of the rating chain:
 -- - basis 'effective': every coverage, each status event taking effect on its effective date (the truth as
 --   known now: the corrected tier history);
--- - basis 'as_recorded': the coverages int_rating_as_recorded__coverages recomputes, each event taking effect
---   on its known date, max(effective_date, date(recorded_at)) (the tier as it could be known at the time).
+-- - basis 'as_recorded': each event taking effect on its known date, max(effective_date, date(recorded_at))
+--   (the tier as it could be known at the time), for the coverages of holders with a status event recorded
+--   after its effective date: only those can differ from the effective basis (the var
+--   rating_as_recorded_recompute_all keeps everyone, e.g. to test the chain end to end).
 -- Events after the as-of date are ignored. Events apply in order of date, recorded_at, status_event_id. The
 -- first final event (surrender, termination, free-look cancellation) ends the timeline: later events are
 -- ignored. An event that requires a status before it (reinstate requires lapsed) applies only when the event
@@ -10,18 +12,33 @@
 -- One row per basis and event (applied or ignored) plus an `initial` row per basis and coverage (in force from
 -- its effective date); applied and initial rows carry the status interval [valid_from, valid_to) they open
 -- (valid_to null = still so; an interval may be empty when several events fall on one day).
+{%- set recompute_all = var('rating_as_recorded_recompute_all', false) %}
 with
 
 coverages as (
     select * from {{ ref('int_rating__coverages') }}
 ),
 
-recorded_coverages as (
-    select * from {{ ref('int_rating_as_recorded__coverages') }}
-),
-
 status_events as (
     select * from {{ ref('int_rating__status_events') }}
+),
+
+recorded_late_holders as (
+    select distinct status_events.holder_id
+    from status_events
+    where status_events.known_date > status_events.effective_date
+),
+
+recorded_coverages as (
+    select coverages.*
+    from coverages
+    {%- if not recompute_all %}
+        where exists (
+            select 1
+            from recorded_late_holders
+            where recorded_late_holders.holder_id = coverages.holder_id
+        )
+    {%- endif %}
 ),
 
 coverage_bases as (

@@ -12,12 +12,13 @@ status_timeline as (
     select * from {{ ref('int_rating__coverage_status_timeline') }}
 ),
 
--- The coverages of each basis.
+-- The coverages of each basis: the initial row of each (one per basis and coverage).
 coverage_bases as (
-    select distinct
+    select
         status_timeline.basis,
         status_timeline.coverage_id
     from status_timeline
+    where status_timeline.txn_type = 'initial'
 ),
 
 statuses as (

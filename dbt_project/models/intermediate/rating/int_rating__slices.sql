@@ -27,12 +27,13 @@ rating_exclusions as (
     select * from {{ ref('stg_rules__rating_exclusions') }}
 ),
 
--- The coverages of each basis.
+-- The coverages of each basis: the initial row of each (one per basis and coverage).
 coverage_bases as (
-    select distinct
+    select
         status_timeline.basis,
         status_timeline.coverage_id
     from status_timeline
+    where status_timeline.txn_type = 'initial'
 ),
 
 statuses as (
