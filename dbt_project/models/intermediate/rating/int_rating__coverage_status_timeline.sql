@@ -11,7 +11,8 @@
 -- before it left that status.
 -- One row per basis and event (applied or ignored) plus an `initial` row per basis and coverage (in force from
 -- its effective date); applied and initial rows carry the status interval [valid_from, valid_to) they open
--- (valid_to null = still so; an interval may be empty when several events fall on one day).
+-- (valid_to null = still so; an interval may be empty when several events fall on one day). Every row of a
+-- coverage voided by an applied event (free-look cancellation) carries the status it left it in.
 {%- set recompute_all = var('rating_as_recorded_recompute_all', false) %}
 with
 
@@ -148,11 +149,22 @@ applied as (
 
 first_applied as (
     select
-        basis,
-        coverage_id,
-        min(event_date) as first_event_date
+        applied.basis,
+        applied.coverage_id,
+        min(applied.event_date) as first_event_date
     from applied
-    group by basis, coverage_id
+    group by applied.basis, applied.coverage_id
+),
+
+-- Coverages voided by an applied event (free-look cancellation), with the status it left them in.
+voided as (
+    select
+        applied.basis,
+        applied.coverage_id,
+        min(applied.status_after) as voided_status
+    from applied
+    where applied.voids_coverage
+    group by applied.basis, applied.coverage_id
 ),
 
 timeline as (
@@ -230,12 +242,17 @@ final as (
         timeline.valid_from,
         timeline.valid_to,
         timeline.is_applied
-        and (timeline.valid_to is null or timeline.valid_to > timeline.valid_from) as is_nonempty_interval
+        and (timeline.valid_to is null or timeline.valid_to > timeline.valid_from) as is_nonempty_interval,
+        voided.voided_status
     from timeline
     inner join coverage_bases
         on
             timeline.basis = coverage_bases.basis
             and timeline.coverage_id = coverage_bases.coverage_id
+    left join voided
+        on
+            timeline.basis = voided.basis
+            and timeline.coverage_id = voided.coverage_id
 )
 
 select * from final

@@ -12,11 +12,12 @@ status_timeline as (
     select * from {{ ref('int_rating__coverage_status_timeline') }}
 ),
 
--- The coverages of each basis: the initial row of each (one per basis and coverage).
+-- The coverages of each basis, with the status a voiding event left them in: the initial row of each.
 coverage_bases as (
     select
         status_timeline.basis,
-        status_timeline.coverage_id
+        status_timeline.coverage_id,
+        status_timeline.voided_status
     from status_timeline
     where status_timeline.txn_type = 'initial'
 ),
@@ -33,17 +34,6 @@ statuses as (
     where status_timeline.is_nonempty_interval
 ),
 
-voided as (
-    select
-        status_timeline.basis,
-        status_timeline.coverage_id
-    from status_timeline
-    where
-        status_timeline.is_applied
-        and status_timeline.voids_coverage
-    group by status_timeline.basis, status_timeline.coverage_id
-),
-
 in_force_islands as (
     {{ rating_status_islands('statuses', ['basis', 'coverage_id'], 'is_in_force') }}
 ),
@@ -57,13 +47,9 @@ eligible as (
     from coverage_rulings as rulings
     inner join coverage_bases
         on rulings.coverage_id = coverage_bases.coverage_id
-    left join voided
-        on
-            coverage_bases.basis = voided.basis
-            and rulings.coverage_id = voided.coverage_id
     where
         rulings.policy_excluded_reason is null
-        and voided.coverage_id is null
+        and coverage_bases.voided_status is null
 ),
 
 memberships as (

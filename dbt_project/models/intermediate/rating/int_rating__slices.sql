@@ -27,11 +27,12 @@ rating_exclusions as (
     select * from {{ ref('stg_rules__rating_exclusions') }}
 ),
 
--- The coverages of each basis: the initial row of each (one per basis and coverage).
+-- The coverages of each basis, with the status a voiding event left them in: the initial row of each.
 coverage_bases as (
     select
         status_timeline.basis,
-        status_timeline.coverage_id
+        status_timeline.coverage_id,
+        status_timeline.voided_status
     from status_timeline
     where status_timeline.txn_type = 'initial'
 ),
@@ -48,45 +49,28 @@ statuses as (
     where status_timeline.is_nonempty_interval
 ),
 
--- Coverages voided by an applied event (free-look cancellation), with the status it left them in.
-voided as (
-    select
-        status_timeline.basis,
-        status_timeline.coverage_id,
-        min(status_timeline.status) as voided_status
-    from status_timeline
-    where
-        status_timeline.is_applied
-        and status_timeline.voids_coverage
-    group by status_timeline.basis, status_timeline.coverage_id
-),
-
 rulings as (
     select
         coverage_bases.basis,
         coverage_rulings.*,
         case
             when
-                voided.voided_status is not null
+                coverage_bases.voided_status is not null
                 and (
                     coverage_rulings.policy_excluded_priority is null
                     or coalesce(voided_exclusions.priority, 0) < coverage_rulings.policy_excluded_priority
                 )
-                then coalesce(voided_exclusions.excluded_reason, voided.voided_status)
+                then coalesce(voided_exclusions.excluded_reason, coverage_bases.voided_status)
             else coverage_rulings.policy_excluded_reason
         end as coverage_excluded_reason
     from coverage_rulings
     inner join coverage_bases
         on coverage_rulings.coverage_id = coverage_bases.coverage_id
-    left join voided
-        on
-            coverage_bases.basis = voided.basis
-            and coverage_rulings.coverage_id = voided.coverage_id
     left join rating_exclusions as voided_exclusions
         on
             coverage_rulings.rulebook_id = voided_exclusions.rulebook_id
             and voided_exclusions.applies_to = 'status'
-            and voided.voided_status = voided_exclusions.match_value
+            and coverage_bases.voided_status = voided_exclusions.match_value
 ),
 
 status_counting as (
