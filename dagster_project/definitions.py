@@ -8,7 +8,6 @@ quality/dq_check_results → marts/build_info → publish/snapshot.
 from __future__ import annotations
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
 from dagster_project import project
 from dagster_project.defs import automation, engine, ingest, publish, quality, transform
@@ -50,7 +49,7 @@ def make_definitions() -> dg.Definitions:
         sensors=[automation.new_batch_sensor],
         resources={
             "settings": Settings(),
-            "dbt": DbtCliResource(
+            "dbt": transform.VipwhDbtCliResource(
                 project_dir=transform.dbt_project,
                 profiles_dir=str(transform.dbt_project.profiles_dir),
                 dbt_executable=project.dbt_executable(),

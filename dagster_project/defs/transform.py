@@ -1,8 +1,12 @@
 """The dbt project as Dagster assets; dbt tests become asset checks, their outcomes recorded by the run."""
 
+import importlib.metadata
 import json
 import shutil
-from collections.abc import Mapping
+import sys
+from collections.abc import Mapping, Sequence
+from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -42,6 +46,27 @@ def _failures(invocation) -> str:
     return "dbt build failed:\n  " + "\n  ".join(bad[:20])
 
 
+class VipwhDbtCliResource(DbtCliResource):
+    """dagster-dbt's dbt CLI resource, without two costs of each invocation that vipwh does not use.
+
+    Before it starts dbt, ``DbtCliResource.cli`` runs ``dbt --version`` in a subprocess and builds a dbt adapter
+    in this process, about 11 s of CPU per build (docs/benchmarks.md). The adapter only serves row counts and
+    column metadata (``fetch_row_counts``, ``fetch_column_metadata``), which vipwh does not fetch; and when the
+    executable is this environment's own dbt, its version is the installed dbt-core's.
+    """
+
+    @cached_property
+    def _cli_version(self):
+        if Path(self.dbt_executable) == Path(sys.executable).with_name("dbt"):
+            from packaging import version
+
+            return version.parse(importlib.metadata.version("dbt-core"))
+        return super()._cli_version  # another dbt: ask it
+
+    def _initialize_dbt_core_adapter(self, args: Sequence[str]):
+        return None  # no adapter: the invocation then fetches no row counts or column metadata (none asked)
+
+
 class VipwhTranslator(DagsterDbtTranslator):
     """Asset keys are ``[schema, name]`` (raw/…, staging/…, marts/…); groups follow the schema.
 
@@ -74,7 +99,7 @@ dbt_project = DbtProject(project_dir=project.DBT_PROJECT_DIR, profiles_dir=proje
 
 def build_dbt_assets() -> dg.AssetsDefinition:
     @dbt_assets(manifest=dbt_project.manifest_path, dagster_dbt_translator=VipwhTranslator(), name="vipwh_dbt")
-    def vipwh_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: Settings):
+    def vipwh_dbt(context: dg.AssetExecutionContext, dbt: VipwhDbtCliResource, settings: Settings):
         with connect(settings) as con:
             last = inputs.published(con)
             # a run of the whole dbt step with nothing new (a subset picked in the UI is always built)
