@@ -14,10 +14,12 @@ DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 DBT_MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
 
 
+OWN_DBT = Path(sys.executable).with_name("dbt")  # the dbt of this Python environment (the venv's bin/)
+
+
 def dbt_executable() -> str:
-    """The dbt of this Python environment (the venv's bin/), else whatever is on PATH."""
-    beside = Path(sys.executable).with_name("dbt")
-    return str(beside) if beside.exists() else "dbt"
+    """The dbt of this Python environment, else whatever is on PATH."""
+    return str(OWN_DBT) if OWN_DBT.exists() else "dbt"
 
 
 def _dbt_sources() -> list[Path]:

@@ -3,7 +3,6 @@
 import importlib.metadata
 import json
 import shutil
-import sys
 from collections.abc import Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
@@ -57,7 +56,7 @@ class VipwhDbtCliResource(DbtCliResource):
 
     @cached_property
     def _cli_version(self):
-        if Path(self.dbt_executable) == Path(sys.executable).with_name("dbt"):
+        if Path(self.dbt_executable) == project.OWN_DBT:
             from packaging import version
 
             return version.parse(importlib.metadata.version("dbt-core"))

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from pathlib import Path
 
 import duckdb
 
+from dagster_project.project import dbt_executable
 from vipwh.scenarios.proposal import (
     RULE_COLUMNS,
     Catalogue,
@@ -230,16 +230,11 @@ def _write_proposal(
     con.execute("commit")
 
 
-def _dbt_executable() -> str:
-    beside = Path(sys.executable).with_name("dbt")
-    return str(beside) if beside.exists() else "dbt"
-
-
 def _run_dbt(warehouse: Path) -> None:
     """Build the scenario models only (the baseline marts are read, never rebuilt)."""
     work = warehouse.parent / f".{warehouse.stem}.scenario_dbt"  # kept: dbt re-parses only what changed
     command = [
-        _dbt_executable(),
+        dbt_executable(),
         "build",
         "--select",
         "path:models/scenarios",
