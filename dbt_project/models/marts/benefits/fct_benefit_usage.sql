@@ -1,60 +1,12 @@
 -- One row per service use, whatever its status, judged against the entitlements of the holder's tier on
 -- the service date. Each rule is its own verdict column; nothing is dropped. Rules: RULES.md §6; the
--- points it leaves open are settled in docs/decisions_benefits.md.
+-- points it leaves open are settled in docs/decisions_benefits.md. The judgement is
+-- int_benefit__usage_judged's, on the effective basis (the corrected tier history).
 with
 
-service_usage as (
-    select * from {{ ref('stg_core__service_usage') }}
+judged_usage as (
+    select * from {{ ref('int_benefit__usage_judged') }}
 ),
-
--- The same uses, read again (no large CTE is referenced twice): the macro judges the uses of
--- limited-quota services on the first read, computes their quota positions on the second, and finds each
--- year's designated relatives on the third.
-usage_for_quota as (
-    select * from {{ ref('stg_core__service_usage') }}
-),
-
-usage_for_positions as (
-    select * from {{ ref('stg_core__service_usage') }}
-),
-
-usage_for_designation as (
-    select * from {{ ref('stg_core__service_usage') }}
-),
-
-relatives as (
-    select * from {{ ref('stg_core__relatives') }}
-),
-
-service_activations as (
-    select * from {{ ref('stg_core__service_activations') }}
-),
-
-services as (
-    select * from {{ ref('stg_rules__services') }}
-),
-
-beneficiary_scopes as (
-    select * from {{ ref('stg_rules__beneficiary_scopes') }}
-),
-
-entitlements as (
-    select * from {{ ref('stg_rules__entitlements') }}
-),
-
-unit_costs as (
-    select * from {{ ref('stg_rules__unit_costs') }}
-),
-
-rulebooks as (
-    select * from {{ ref('stg_rules__rulebooks') }}
-),
-
-tier_history as (
-    select * from {{ ref('fct_member_tier_history') }}
-),
-
-{{ benefit_usage_judgement() }},
 
 final as (
     select
@@ -94,6 +46,7 @@ final as (
         cost_amount,
         cost_basis
     from judged_usage
+    where basis = 'effective'
 )
 
 select * from final

@@ -9,8 +9,11 @@ benefit_usage as (
     select * from {{ ref('fct_benefit_usage') }}
 ),
 
+-- the uses of holders whose tier history was restated, judged against the history as recorded at the time
 usage_as_recorded as (
-    select * from {{ ref('int_benefit_usage_judged_as_recorded') }}
+    select judged_usage.*
+    from {{ ref('int_benefit__usage_judged') }} as judged_usage
+    where judged_usage.basis = 'as_recorded'
 ),
 
 leaking_uses as (

@@ -1,0 +1,32 @@
+{#- Expression helpers of the benefit judgement (int_benefit__usage_judged). -#}
+
+{#- Units a use consumes: completed, or a no-show where the service says so; by quantity or 1 a use. -#}
+{%- macro benefit_consumed_units(usage, catalogue) -%}
+    case
+        when {{ usage }}.status = 'completed'
+            or ({{ usage }}.status = 'no_show' and coalesce({{ catalogue }}.no_show_consumes, false))
+            then
+                case
+                    when {{ catalogue }}.consumes_by_quantity then cast({{ usage }}.quantity as decimal(18, 2))
+                    else cast(1 as decimal(18, 2))
+                end
+        else cast(0 as decimal(18, 2))
+    end
+{%- endmacro -%}
+
+{#- The user's relation to the holder: self, the relation in relatives.csv, or not_a_relative. -#}
+{%- macro benefit_beneficiary_relation(usage, holder_relatives) -%}
+    case
+        when {{ usage }}.beneficiary_id is null or {{ usage }}.beneficiary_id = {{ usage }}.holder_id then 'self'
+        when {{ holder_relatives }}.holder_id = {{ usage }}.holder_id then {{ holder_relatives }}.relation
+        else 'not_a_relative'
+    end
+{%- endmacro -%}
+
+{#- A use's variant as a key of the matrix: the variant, '~none' when empty, '~other' when unknown. -#}
+{%- macro benefit_variant_key(usage, known_variants) -%}
+    coalesce(
+        {{ known_variants }}.variant_key,
+        case when nullif({{ usage }}.variant, '') is null then '~none' else '~other' end
+    )
+{%- endmacro -%}
