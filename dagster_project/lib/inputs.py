@@ -23,9 +23,10 @@ from pathlib import Path
 import duckdb
 
 from dagster_project import project
+from dagster_project.lib.warehouse import PUBLISHED_INPUTS
 from dagster_project.settings import Settings
 
-TABLE = "raw.published_inputs"
+TABLE = PUBLISHED_INPUTS  # created with the other raw tables (dagster_project/lib/warehouse.py)
 # build output and local state inside the dbt project, which are not inputs
 _NOT_INPUTS = {"target", "logs", "dbt_packages", "__pycache__", ".user.yml", "package-lock.yml"}
 _CODE_ROOT = Path(__file__).resolve().parent.parent  # dagster_project/

@@ -6,6 +6,9 @@ import duckdb
 
 from vipwh.contract import EXTRACT_FILES, ExtractFile
 
+# The fingerprint of the published snapshot's inputs (dagster_project/lib/inputs.py), created below.
+PUBLISHED_INPUTS = "raw.published_inputs"
+
 SQL_TYPES = {
     "varchar": "VARCHAR",
     "date": "DATE",
@@ -110,8 +113,8 @@ def create_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
     _add_columns(con, "raw.batch_rejections", REJECTION_COLUMNS)
     # The inputs of the published snapshot (dagster_project/lib/inputs.py): at most one row.
     con.execute(
-        """
-        create table if not exists raw.published_inputs (
+        f"""
+        create table if not exists {PUBLISHED_INPUTS} (
             fingerprint VARCHAR NOT NULL,
             build_id VARCHAR NOT NULL,
             snapshot VARCHAR NOT NULL,
