@@ -63,11 +63,20 @@ def export_raw(con: duckdb.DuckDBPyConnection, root: Path) -> dict[str, int]:
 
 
 def dbt_relations(manifest_path: Path) -> list[tuple[str, str]]:
-    """(schema, table) of every enabled dbt model and seed, from the manifest."""
+    """(schema, table) of every enabled dbt model and seed that Spark writes as Parquet, from the manifest.
+
+    Views (int_benefit__usage_judged) hold no data of their own: Spark writes no Parquet for them, and the
+    tables that read them are here.
+    """
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     relations = set()
     for node in manifest["nodes"].values():
-        if node["resource_type"] in ("model", "seed") and node["config"].get("enabled", True):
+        config = node["config"]
+        if (
+            node["resource_type"] in ("model", "seed")
+            and config.get("enabled", True)
+            and config.get("materialized") not in ("view", "ephemeral")
+        ):
             relations.add((node["schema"], node.get("alias") or node["name"]))
     return sorted(relations)
 
