@@ -14,7 +14,7 @@ import pytest
 
 from dagster_project import project
 from dagster_project.lib import inputs
-from dagster_project.lib.warehouse import create_raw_tables
+from dagster_project.lib.warehouse import PUBLISHED_INPUTS, create_raw_tables
 from dagster_project.settings import Settings
 
 BATCH = "insert into raw.batches (extract_date, status, manifest_sha256) values (?, ?, ?)"
@@ -75,6 +75,6 @@ def test_published_inputs_are_forgotten_before_the_tables_change(con):
     assert inputs.published(con)["fingerprint"] == "f1"
     assert inputs.published(con)["build_id"] == "run-1"
     inputs.record(con, "f2", "run-2", "/snapshots/two.duckdb")
-    assert con.execute(f"select fingerprint from {inputs.TABLE}").fetchall() == [("f2",)]  # one row
+    assert con.execute(f"select fingerprint from {PUBLISHED_INPUTS}").fetchall() == [("f2",)]  # one row
     inputs.forget(con)
     assert inputs.published(con) is None

@@ -26,7 +26,6 @@ from dagster_project import project
 from dagster_project.lib.warehouse import PUBLISHED_INPUTS
 from dagster_project.settings import Settings
 
-TABLE = PUBLISHED_INPUTS  # created with the other raw tables (dagster_project/lib/warehouse.py)
 # build output and local state inside the dbt project, which are not inputs
 _NOT_INPUTS = {"target", "logs", "dbt_packages", "__pycache__", ".user.yml", "package-lock.yml"}
 _CODE_ROOT = Path(__file__).resolve().parent.parent  # dagster_project/
@@ -69,15 +68,17 @@ def fingerprint(con: duckdb.DuckDBPyConnection, settings: Settings) -> str:
 
 def published(con: duckdb.DuckDBPyConnection) -> dict | None:
     """The published snapshot's inputs: fingerprint, build_id, snapshot, published_at (None: none known)."""
-    row = con.execute(f"select fingerprint, build_id, snapshot, published_at from {TABLE}").fetchone()
+    row = con.execute(f"select fingerprint, build_id, snapshot, published_at from {PUBLISHED_INPUTS}").fetchone()
     return dict(zip(("fingerprint", "build_id", "snapshot", "published_at"), row, strict=True)) if row else None
 
 
 def forget(con: duckdb.DuckDBPyConnection) -> None:
     """The warehouse is about to change: it answers no published inputs until the next publish."""
-    con.execute(f"delete from {TABLE}")
+    con.execute(f"delete from {PUBLISHED_INPUTS}")
 
 
 def record(con: duckdb.DuckDBPyConnection, fingerprint_: str, build_id: str, snapshot: Path | str) -> None:
-    con.execute(f"delete from {TABLE}")
-    con.execute(f"insert into {TABLE} values (?, ?, ?, ?)", [fingerprint_, build_id, str(snapshot), datetime.now()])
+    con.execute(f"delete from {PUBLISHED_INPUTS}")
+    con.execute(
+        f"insert into {PUBLISHED_INPUTS} values (?, ?, ?, ?)", [fingerprint_, build_id, str(snapshot), datetime.now()]
+    )
