@@ -298,7 +298,12 @@ def clean_warehouse(tmp_path_factory) -> Path:
         create_raw_tables(con)
         for sql in (SCHEMA, POLICIES, TRANSACTIONS, RATING, TIERS, _entitlement_inserts(), BENEFITS, LEDGER):
             con.execute(sql)
-    for step in (("seed", "--select", "handbook_fixture"), ("run", "--select", "int_quality__coverage_status_events")):
+    steps = (
+        ("seed", "--select", "handbook_fixture"),
+        # the staged thresholds (tier_codes reads every rulebook's): the seed's rows and none adopted
+        ("run", "--select", "int_quality__coverage_status_events", "stg_rules__tier_thresholds"),
+    )
+    for step in steps:
         done = dbt(path, *step)
         assert done.returncode == 0, done.stdout + done.stderr
     return path

@@ -210,6 +210,23 @@ def cmd_scenario_validate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_rulebook_adopt(args: argparse.Namespace) -> int:
+    """Adopt a proposal as a rulebook in force from a date; the next build re-rates the book from it."""
+    from dagster_project.lib.lock import BuildRunning
+    from vipwh.rulebook import AdoptionRefused, ProposalError, adopt, summary
+
+    try:
+        adopted = adopt(Path(args.proposal), Path(args.warehouse), args.effective_from)
+    except (ProposalError, AdoptionRefused) as exc:
+        print(f"vipwh rulebook: {exc}", file=sys.stderr)
+        return 2
+    except (FileNotFoundError, BuildRunning) as exc:
+        print(f"vipwh rulebook: {exc}", file=sys.stderr)
+        return EXIT_BUILD_FAILED
+    print(summary(adopted, Path(args.proposal)))
+    return EXIT_OK
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="vipwh", description="The 臻选荟员 membership warehouse.")
     sub = top.add_subparsers(dest="command", required=True)
@@ -287,6 +304,15 @@ def parser() -> argparse.ArgumentParser:
     scenario_validate.add_argument("proposal")
     scenario_validate.add_argument("--warehouse", help="check against this warehouse's rules (default: the seeds)")
     scenario_validate.set_defaults(func=cmd_scenario_validate)
+    rulebook = sub.add_parser("rulebook", help="the rulebooks in force: adopt a proposal as next year's handbook")
+    rulebook_sub = rulebook.add_subparsers(dest="rulebook_command", required=True)
+    adopt = rulebook_sub.add_parser(
+        "adopt", help="a validated proposal becomes a rulebook in force from a date (docs/scenarios.md)"
+    )
+    adopt.add_argument("proposal", help="proposal YAML file, e.g. data/scenarios/raise_star1_35000.yaml")
+    adopt.add_argument("--effective-from", type=_date, required=True, help="first day the rulebook is in force")
+    adopt.add_argument("--warehouse", default=os.environ.get("VIPWH_WAREHOUSE", "data/warehouse.duckdb"))
+    adopt.set_defaults(func=cmd_rulebook_adopt)
     return top
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 
 from dagster_project import project
-from dagster_project.lib.warehouse import PUBLISHED_INPUTS
+from dagster_project.lib.warehouse import PUBLISHED_INPUTS, adopted_table
 from dagster_project.settings import Settings
 
 # build output and local state inside the dbt project, which are not inputs
@@ -54,9 +54,15 @@ def fingerprint(con: duckdb.DuckDBPyConnection, settings: Settings) -> str:
     batches = con.execute(
         "select cast(extract_date as varchar), manifest_sha256 from raw.batches where status = 'loaded' order by 1"
     ).fetchall()
+    # a rulebook adopted since (`vipwh rulebook adopt`) re-rates the book from its date: the inputs changed
+    adopted = con.execute(
+        f"select rulebook_id, cast(effective_from as varchar), cast(adopted_at as varchar) "
+        f"from {adopted_table('rulebooks')} order by 1"
+    ).fetchall()
     as_of = settings.as_of_date()
     inputs = {
         "batches": [list(row) for row in batches],
+        "adopted_rulebooks": [list(row) for row in adopted],
         "as_of": as_of.isoformat() if as_of else (batches[-1][0] if batches else None),
         "engine": settings.engine_name(),
         "dbt_target": settings.dbt_target(),

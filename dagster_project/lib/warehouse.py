@@ -35,6 +35,85 @@ BATCH_COLUMNS = (
 BATCH_FILE_COLUMNS = (("build_id", "VARCHAR"), ("note", "VARCHAR"))
 REJECTION_COLUMNS = (("build_id", "VARCHAR"), ("manifest_sha256", "VARCHAR"))
 
+# Rulebooks adopted with `vipwh rulebook adopt` (vipwh/rulebook.py): the rule rows of each, typed as the seeds of
+# the same name (dbt_project/seeds/rating/, seeds/benefits/), which the stg_rules__ models union them with.
+# raw.adopted_rulebooks also records the adoption (when, from which file, the proposal's text).
+ADOPTED_RULE_TABLES: dict[str, tuple[tuple[str, str], ...]] = {
+    "rulebooks": (
+        ("rulebook_id", "VARCHAR NOT NULL"),
+        ("effective_from", "DATE NOT NULL"),
+        ("effective_until", "DATE"),
+        ("description", "VARCHAR"),
+        ("base_rulebook_id", "VARCHAR NOT NULL"),
+        ("adopted_at", "TIMESTAMP NOT NULL"),
+        ("source_file", "VARCHAR"),
+        ("proposal_text", "VARCHAR"),
+    ),
+    "tier_thresholds": (
+        ("rulebook_id", "VARCHAR NOT NULL"),
+        ("tier_code", "VARCHAR"),
+        ("tier_rank", "INTEGER"),
+        ("tier_name_zh", "VARCHAR"),
+        ("lower_bound", "DECIMAL(18,2)"),
+        ("upper_bound", "DECIMAL(18,2)"),
+    ),
+    "rating_coefficients": (
+        ("rulebook_id", "VARCHAR NOT NULL"),
+        ("rule_no", "INTEGER"),
+        ("policy_type_zh", "VARCHAR"),
+        ("coverage_kind", "VARCHAR"),
+        ("payment_modes", "VARCHAR"),
+        ("min_payment_years", "INTEGER"),
+        ("max_payment_years", "INTEGER"),
+        ("product_categories", "VARCHAR"),
+        ("slice_kind", "VARCHAR"),
+        ("base_zh", "VARCHAR"),
+        ("coefficient", "DECIMAL(9,4)"),
+        ("coefficient_per_payment_year", "DECIMAL(9,4)"),
+        ("window_anchor", "VARCHAR"),
+        ("window_basis", "VARCHAR"),
+        ("window_years", "INTEGER"),
+        ("window_end_reason", "VARCHAR"),
+    ),
+    "rating_coverage_kinds": (
+        ("rulebook_id", "VARCHAR NOT NULL"),
+        ("coverage_kind", "VARCHAR"),
+        ("term_months_lower_bound", "INTEGER"),
+        ("term_months_upper_bound", "INTEGER"),
+        ("includes_whole_life", "BOOLEAN"),
+        ("description", "VARCHAR"),
+    ),
+    "rating_exclusions": (
+        ("rulebook_id", "VARCHAR NOT NULL"),
+        ("excluded_reason", "VARCHAR"),
+        ("applies_to", "VARCHAR"),
+        ("match_value", "VARCHAR"),
+        ("priority", "INTEGER"),
+        ("description_zh", "VARCHAR"),
+    ),
+    "entitlements": (
+        ("rulebook_id", "VARCHAR NOT NULL"),
+        ("service_code", "VARCHAR"),
+        ("tier_code", "VARCHAR"),
+        ("variant", "VARCHAR"),
+        ("quota_kind", "VARCHAR"),
+        ("quota", "DECIMAL(18,2)"),
+        ("quota_group", "VARCHAR"),
+    ),
+    "unit_costs": (
+        ("rulebook_id", "VARCHAR NOT NULL"),
+        ("service_code", "VARCHAR"),
+        ("variant", "VARCHAR"),
+        ("unit_cost", "DECIMAL(18,2)"),
+        ("assumption", "VARCHAR"),
+    ),
+}
+
+
+def adopted_table(rule_table: str) -> str:
+    """The raw table holding the adopted rulebooks' rows of a rule table (a seed's name)."""
+    return f"raw.adopted_{rule_table}"
+
 
 def raw_columns(extract: ExtractFile) -> list[tuple[str, str]]:
     """Warehouse columns of a raw table: the extract's columns, typed, ID numbers hashed, then meta."""
@@ -111,6 +190,9 @@ def create_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
         """
     )
     _add_columns(con, "raw.batch_rejections", REJECTION_COLUMNS)
+    for rule_table, columns in ADOPTED_RULE_TABLES.items():
+        body = ", ".join(f"{name} {sql_type}" for name, sql_type in columns)
+        con.execute(f"create table if not exists {adopted_table(rule_table)} ({body})")
     # The inputs of the published snapshot (dagster_project/lib/inputs.py): at most one row.
     con.execute(
         f"""

@@ -35,6 +35,7 @@ from typing import Any
 import duckdb
 import yaml
 
+from dagster_project.lib.warehouse import ADOPTED_RULE_TABLES, adopted_table
 from vipwh.contract import PRODUCT_CATEGORIES
 
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
@@ -128,8 +129,11 @@ class Catalogue:
         def rows(table: str) -> list[Row]:
             columns = RULE_COLUMNS[table]
             select = ", ".join(f'"{column}"' for column in columns)
+            sql = f'select {select} from "{schema}"."{table}"'
+            if schema == "rules" and table in ADOPTED_RULE_TABLES and _exists(con, adopted_table(table)):
+                sql += f" union all select {select} from {adopted_table(table)}"  # `vipwh rulebook adopt`
             try:
-                fetched = con.execute(f'select {select} from "{schema}"."{table}"').fetchall()
+                fetched = con.execute(sql).fetchall()
             except duckdb.CatalogException as exc:
                 raise FileNotFoundError(
                     f"rule table {schema}.{table} is missing: build the warehouse first (`vipwh build`)"
@@ -733,6 +737,15 @@ def _unit_costs(proposal: Proposal, catalogue: Catalogue) -> list[Row]:
                     }
                 )
     return result
+
+
+def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    schema, _, name = table.partition(".")
+    return bool(
+        con.execute(
+            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?", [schema, name]
+        ).fetchone()[0]
+    )
 
 
 def _plain(number: Decimal) -> str:

@@ -15,7 +15,7 @@ history as (
 ),
 
 thresholds as (
-    select * from {{ ref('tier_thresholds') }}
+    select * from {{ ref('stg_rules__tier_thresholds') }}
 ),
 
 judged as (

@@ -2,7 +2,24 @@
 with
 
 coverage_kinds as (
-    select * from {{ ref('rating_coverage_kinds') }}
+    select
+        rulebook_id,
+        coverage_kind,
+        term_months_lower_bound,
+        term_months_upper_bound,
+        includes_whole_life,
+        description
+    from {{ ref('rating_coverage_kinds') }}
+    union all
+    -- the rulebooks adopted with `vipwh rulebook adopt`
+    select
+        rulebook_id,
+        coverage_kind,
+        term_months_lower_bound,
+        term_months_upper_bound,
+        includes_whole_life,
+        description
+    from {{ source('raw', 'adopted_rating_coverage_kinds') }}
 ),
 
 final as (

@@ -2,7 +2,26 @@
 with
 
 entitlements as (
-    select * from {{ ref('entitlements') }}
+    select
+        rulebook_id,
+        service_code,
+        tier_code,
+        variant,
+        quota_kind,
+        quota,
+        quota_group
+    from {{ ref('entitlements') }}
+    union all
+    -- the rulebooks adopted with `vipwh rulebook adopt`
+    select
+        rulebook_id,
+        service_code,
+        tier_code,
+        variant,
+        quota_kind,
+        quota,
+        quota_group
+    from {{ source('raw', 'adopted_entitlements') }}
 ),
 
 final as (

@@ -2,7 +2,24 @@
 with
 
 exclusions as (
-    select * from {{ ref('rating_exclusions') }}
+    select
+        rulebook_id,
+        excluded_reason,
+        applies_to,
+        match_value,
+        priority,
+        description_zh
+    from {{ ref('rating_exclusions') }}
+    union all
+    -- the rulebooks adopted with `vipwh rulebook adopt`
+    select
+        rulebook_id,
+        excluded_reason,
+        applies_to,
+        match_value,
+        priority,
+        description_zh
+    from {{ source('raw', 'adopted_rating_exclusions') }}
 ),
 
 final as (

@@ -1,18 +1,48 @@
--- Rulebooks in force, one row each. The single access point to rulebook dates: a scenario substitutes a
--- proposed rulebook here (and in the other stg_rules__ models) without touching the rating models.
+-- Rulebooks, one row each: the handbook's (seeds/rating/rulebooks.csv) and those adopted with `vipwh rulebook
+-- adopt`. The single access point to rulebook dates: a rulebook ends (exclusive) where the next one starts,
+-- unless its own end is earlier; a scenario substitutes a proposed rulebook here (and in the other stg_rules__
+-- models) without touching the rating models.
 with
 
 rulebooks as (
-    select * from {{ ref('rulebooks') }}
+    select
+        rulebook_id,
+        effective_from,
+        effective_until,
+        description
+    from {{ ref('rulebooks') }}
+    union all
+    select
+        rulebook_id,
+        effective_from,
+        effective_until,
+        description
+    from {{ source('raw', 'adopted_rulebooks') }}
+),
+
+successors as (
+    select
+        rulebook_id,
+        effective_from,
+        effective_until,
+        description,
+        lead(effective_from) over (order by effective_from) as next_effective_from
+    from rulebooks
 ),
 
 final as (
     select
         rulebook_id,
         effective_from,
-        effective_until,
+        case
+            when
+                next_effective_from is not null
+                and (effective_until is null or effective_until > next_effective_from)
+                then next_effective_from
+            else effective_until
+        end as effective_until,
         description
-    from rulebooks
+    from successors
 )
 
 select * from final

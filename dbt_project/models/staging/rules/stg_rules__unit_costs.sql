@@ -2,7 +2,22 @@
 with
 
 unit_costs as (
-    select * from {{ ref('unit_costs') }}
+    select
+        rulebook_id,
+        service_code,
+        variant,
+        unit_cost,
+        assumption
+    from {{ ref('unit_costs') }}
+    union all
+    -- the rulebooks adopted with `vipwh rulebook adopt`
+    select
+        rulebook_id,
+        service_code,
+        variant,
+        unit_cost,
+        assumption
+    from {{ source('raw', 'adopted_unit_costs') }}
 ),
 
 final as (
