@@ -133,14 +133,18 @@ def _(mo):
 
 @app.cell
 def _(con, pd, queries, tables):
-    # Thresholds from the rule seeds of the snapshot (rulebook in force last), else RULES.md §4.
-    if queries.missing_columns(tables, "rules.tier_thresholds", ("tier_code", "lower_bound")) == []:
-        thresholds = con.sql(
+    # The thresholds of the rulebook in force on the as-of date (marts.dim_tier_threshold), else RULES.md §4.
+    _as_of = queries.as_of_date(con, tables)
+    _columns = ("tier_code", "lower_bound", "rulebook_effective_from", "rulebook_effective_until")
+    if _as_of is not None and queries.missing_columns(tables, "marts.dim_tier_threshold", _columns) == []:
+        thresholds = con.execute(
             """select tier_code, cast(lower_bound as double) as lower_bound
-               from rules.tier_thresholds
+               from marts.dim_tier_threshold
                where lower_bound > 0
-                 and rulebook_id = (select max(rulebook_id) from rules.tier_thresholds)
-               order by lower_bound"""
+                 and rulebook_effective_from <= ?
+                 and (rulebook_effective_until is null or rulebook_effective_until > ?)
+               order by lower_bound""",
+            [_as_of, _as_of],
         ).df()
     else:
         thresholds = pd.DataFrame({"tier_code": ["star1", "star2", "star3", "star4", "star5"],

@@ -132,6 +132,7 @@ SLOW_FILES = (
     "test_launchers.py",
     "test_as_displayed.py",
     "test_scenarios.py",
+    "test_rulebook.py",
     "test_ingest.py",
     "test_definitions.py",
     "test_quality.py",

@@ -177,12 +177,21 @@ TINY_TABLES: dict[str, str] = {
             (2026, '2026-02-01', 'limousine', 'star4', 0.08, 1, 0, 0, 0.0, 0.08, 0, 0)
         ) as monthly(entitlement_year, month, service_code, tier_code, member_years, members, users, uses,
                      consumed_units, entitled_units, non_compliant_uses, cost_amount)""",
-    "rules.tier_thresholds": """
-        select 'handbook_2026' as rulebook_id, tier_code, tier_rank, tier_name_zh, lower_bound, upper_bound
+    # an older rulebook with twice the thresholds (named to sort last), then one in force on the as-of date:
+    # the handbook's tiers but star5 from 600 000 (RULES.md's 500 000 is the notebook's fallback)
+    "marts.dim_tier_threshold": """
+        select rulebook_id || '/' || tier_code as tier_threshold_id, rulebook_id, tier_code, tier_rank,
+               tier_name_zh,
+               case when factor = 1 and tier_code = 'star5' then 600000 else lower_bound * factor end as lower_bound,
+               case when factor = 1 and tier_code = 'star4' then 600000 else upper_bound * factor end as upper_bound,
+               cast(effective_from as date) as rulebook_effective_from,
+               cast(effective_until as date) as rulebook_effective_until
         from (values ('family', 0, '家人', 0, 30000), ('star1', 1, '一星', 30000, 45000),
                      ('star2', 2, '二星', 45000, 150000), ('star3', 3, '三星', 150000, 300000),
                      ('star4', 4, '四星', 300000, 500000), ('star5', 5, '五星', 500000, null)
-        ) as thresholds(tier_code, tier_rank, tier_name_zh, lower_bound, upper_bound)""",
+        ) as thresholds(tier_code, tier_rank, tier_name_zh, lower_bound, upper_bound)
+        cross join (values ('z_2020', 2, '1900-01-01', '2021-01-01'), ('handbook_2026', 1, '2021-01-01', null))
+            as rulebooks(rulebook_id, factor, effective_from, effective_until)""",
     "scenarios.scenario_runs": """
         select scenario_id, description, cast(as_of_date as date) as as_of_date, baseline_rulebook_id,
                reference_year, proposal_yaml
@@ -255,7 +264,7 @@ def bare_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A published snapshot without any mart: every page must show a notice, not crash."""
     return build_tiny_warehouse(
         tmp_path_factory.mktemp("bare") / "warehouse.duckdb",
-        {"rules.tier_thresholds": TINY_TABLES["rules.tier_thresholds"]},
+        {"marts.dim_tier_threshold": TINY_TABLES["marts.dim_tier_threshold"]},
     )
 
 

@@ -61,7 +61,7 @@ def test_notebook_exports_to_html_without_error(notebook: Path, tiny_warehouse: 
 def test_notebook_runs_as_a_script_on_a_bare_snapshot(notebook: Path, tmp_path: Path) -> None:
     """With no mart published yet, every section shows a notice instead of failing."""
     warehouse = build_tiny_warehouse(
-        tmp_path / "warehouse.duckdb", {"rules.tier_thresholds": TINY_TABLES["rules.tier_thresholds"]}
+        tmp_path / "warehouse.duckdb", {"marts.dim_tier_threshold": TINY_TABLES["marts.dim_tier_threshold"]}
     )
     done = subprocess.run(
         [sys.executable, str(notebook)], capture_output=True, text=True, cwd=tmp_path, env=_env(warehouse), timeout=300
@@ -84,6 +84,14 @@ def test_tier_analysis_computes_its_tables(tiny_warehouse: Path, monkeypatch) ->
     latest = defs["tier_mix"][defs["tier_mix"]["month"] == defs["tier_mix"]["month"].max()]
     assert latest["members"].sum() == 5
     assert set(defs["migration"]["kind"]) == {"join", "upgrade", "downgrade", "leave"}
+    # the thresholds of the rulebook in force on the as-of date, from marts.dim_tier_threshold
+    assert defs["thresholds"].values.tolist() == [
+        ["star1", 30000.0],
+        ["star2", 45000.0],
+        ["star3", 150000.0],
+        ["star4", 300000.0],
+        ["star5", 600000.0],
+    ]
     near = defs["near_thresholds"].set_index("threshold")
     # H6 31 000, H5 46 000, H1 160 000, H3 320 000: each just above its tier's lower bound
     assert near["within 10% above"].to_dict() == {

@@ -15,7 +15,9 @@ it counts from 2024-01-16 at premium × 1 (RULES §2, annual ≥ 10 years).
 * R4 — 20 000: family under both: one row, never split.
 
 handbook_2026 now ends where the new rulebook starts: effective_until 2026-01-01 (exclusive: its last day is
-2025-12-31), and dim_rulebook lists both.
+2025-12-31), and dim_rulebook lists both; dim_tier_threshold has the new rulebook's tiers: the handbook's
+(RULES §4: family 0, star1 30 000, star2 45 000, star3 150 000, star4 300 000, star5 500 000) with star1 from
+35 000, so family up to 35 000.
 """
 
 from __future__ import annotations
@@ -150,6 +152,21 @@ def test_dim_rulebook_lists_the_adopted_rulebook_and_the_previous_one_closed(ado
     ) == [
         ("handbook_2026", date(1900, 1, 1), CHANGE),
         ("raise_star1_35000", CHANGE, None),
+    ]
+    # the tiers in force on the as-of date: the handbook's, star1 from 35 000 (family up to it)
+    assert query(
+        current_snapshot(warehouse),
+        """select tier_code, lower_bound, upper_bound from marts.dim_tier_threshold
+           where rulebook_effective_from <= date '2026-11-23'
+             and (rulebook_effective_until is null or rulebook_effective_until > date '2026-11-23')
+           order by tier_rank""",
+    ) == [
+        ("family", Decimal("0"), Decimal("35000")),
+        ("star1", Decimal("35000"), Decimal("45000")),
+        ("star2", Decimal("45000"), Decimal("150000")),
+        ("star3", Decimal("150000"), Decimal("300000")),
+        ("star4", Decimal("300000"), Decimal("500000")),
+        ("star5", Decimal("500000"), None),
     ]
 
 
