@@ -14,10 +14,11 @@ WAREHOUSE    ?= data/warehouse.duckdb
 
 .PHONY: demo demo-spark test lint lint-sql bench dev notebooks-html clean
 
+# uv installs the same packages as pip, in a quarter of the time (docs/benchmarks.md, "The test suite")
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev,spark]"
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e ".[dev,spark]"
 	touch $(STAMP)
 
 ## demo: generate the demo book (20 000 holders, fixed seed), build the warehouse from it and run the
