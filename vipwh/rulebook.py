@@ -23,6 +23,7 @@ from pathlib import Path
 import duckdb
 
 from dagster_project.lib import lock
+from dagster_project.lib.engine import resolve_warehouse
 from dagster_project.lib.warehouse import ADOPTED_RULE_TABLES, adopted_table, create_raw_tables
 from vipwh.scenarios.proposal import Catalogue, ProposalError, load_proposal, proposal_rules
 
@@ -48,7 +49,7 @@ def adopt(proposal_file: Path, warehouse: Path, effective_from: date) -> Adopted
     Raises ``ProposalError`` (invalid file), ``AdoptionRefused`` (valid, but not adoptable), ``FileNotFoundError``
     (no built warehouse) or ``lock.BuildRunning``.
     """
-    warehouse = Path(warehouse).resolve()
+    warehouse = resolve_warehouse(Path(warehouse).resolve())  # a Spark warehouse directory: its control file
     if not warehouse.is_file():
         raise FileNotFoundError(f"no warehouse at {warehouse}: run `vipwh build` first")
     with lock.held(warehouse, kind="rulebook adoption"), duckdb.connect(str(warehouse)) as con:
