@@ -15,6 +15,8 @@ from dagster_project.project import DBT_PROJECT_DIR
 MODELS = DBT_PROJECT_DIR / "models"
 RULES_STAGING = MODELS / "staging" / "rules"
 REF = re.compile(r"""ref\(\s*['"]([A-Za-z0-9_]+)['"]\s*\)""")
+# rule_rows('<seed>', …) (macros/rules/rule_rows.sql) reads the seed and its adopted rows: a read of the seed
+RULE_ROWS = re.compile(r"""rule_rows\(\s*['"]([A-Za-z0-9_]+)['"]""")
 # A seed's staging model drops the rating_ prefix the seed files carry (rating_txn_types -> stg_rules__txn_types).
 PREFIX = "rating_"
 
@@ -31,7 +33,8 @@ def _staging_name(seed: str) -> str:
 
 
 def _refs(path: Path) -> set[str]:
-    return set(REF.findall(path.read_text(encoding="utf-8")))
+    text = path.read_text(encoding="utf-8")
+    return set(REF.findall(text)) | set(RULE_ROWS.findall(text))
 
 
 def test_the_rule_seeds_are_the_ones_the_handbook_states():

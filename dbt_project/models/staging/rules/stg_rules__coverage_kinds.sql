@@ -2,24 +2,10 @@
 with
 
 coverage_kinds as (
-    select
-        rulebook_id,
-        coverage_kind,
-        term_months_lower_bound,
-        term_months_upper_bound,
-        includes_whole_life,
-        description
-    from {{ ref('rating_coverage_kinds') }}
-    union all
-    -- the rulebooks adopted with `vipwh rulebook adopt`
-    select
-        rulebook_id,
-        coverage_kind,
-        term_months_lower_bound,
-        term_months_upper_bound,
-        includes_whole_life,
-        description
-    from {{ source('raw', 'adopted_rating_coverage_kinds') }}
+    {{ rule_rows('rating_coverage_kinds', [
+        'rulebook_id', 'coverage_kind', 'term_months_lower_bound', 'term_months_upper_bound',
+        'includes_whole_life', 'description',
+    ]) }}
 ),
 
 final as (

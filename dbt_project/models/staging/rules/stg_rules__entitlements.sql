@@ -2,26 +2,9 @@
 with
 
 entitlements as (
-    select
-        rulebook_id,
-        service_code,
-        tier_code,
-        variant,
-        quota_kind,
-        quota,
-        quota_group
-    from {{ ref('entitlements') }}
-    union all
-    -- the rulebooks adopted with `vipwh rulebook adopt`
-    select
-        rulebook_id,
-        service_code,
-        tier_code,
-        variant,
-        quota_kind,
-        quota,
-        quota_group
-    from {{ source('raw', 'adopted_entitlements') }}
+    {{ rule_rows('entitlements', [
+        'rulebook_id', 'service_code', 'tier_code', 'variant', 'quota_kind', 'quota', 'quota_group',
+    ]) }}
 ),
 
 final as (

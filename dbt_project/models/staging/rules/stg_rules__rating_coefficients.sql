@@ -2,44 +2,12 @@
 with
 
 coefficients as (
-    select
-        rulebook_id,
-        rule_no,
-        policy_type_zh,
-        coverage_kind,
-        payment_modes,
-        min_payment_years,
-        max_payment_years,
-        product_categories,
-        slice_kind,
-        base_zh,
-        coefficient,
-        coefficient_per_payment_year,
-        window_anchor,
-        window_basis,
-        window_years,
-        window_end_reason
-    from {{ ref('rating_coefficients') }}
-    union all
-    -- the rulebooks adopted with `vipwh rulebook adopt`
-    select
-        rulebook_id,
-        rule_no,
-        policy_type_zh,
-        coverage_kind,
-        payment_modes,
-        min_payment_years,
-        max_payment_years,
-        product_categories,
-        slice_kind,
-        base_zh,
-        coefficient,
-        coefficient_per_payment_year,
-        window_anchor,
-        window_basis,
-        window_years,
-        window_end_reason
-    from {{ source('raw', 'adopted_rating_coefficients') }}
+    {{ rule_rows('rating_coefficients', [
+        'rulebook_id', 'rule_no', 'policy_type_zh', 'coverage_kind', 'payment_modes',
+        'min_payment_years', 'max_payment_years', 'product_categories', 'slice_kind', 'base_zh',
+        'coefficient', 'coefficient_per_payment_year', 'window_anchor', 'window_basis', 'window_years',
+        'window_end_reason',
+    ]) }}
 ),
 
 final as (

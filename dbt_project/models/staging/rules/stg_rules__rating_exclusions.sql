@@ -2,24 +2,9 @@
 with
 
 exclusions as (
-    select
-        rulebook_id,
-        excluded_reason,
-        applies_to,
-        match_value,
-        priority,
-        description_zh
-    from {{ ref('rating_exclusions') }}
-    union all
-    -- the rulebooks adopted with `vipwh rulebook adopt`
-    select
-        rulebook_id,
-        excluded_reason,
-        applies_to,
-        match_value,
-        priority,
-        description_zh
-    from {{ source('raw', 'adopted_rating_exclusions') }}
+    {{ rule_rows('rating_exclusions', [
+        'rulebook_id', 'excluded_reason', 'applies_to', 'match_value', 'priority', 'description_zh',
+    ]) }}
 ),
 
 final as (

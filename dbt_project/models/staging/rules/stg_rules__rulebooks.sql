@@ -5,19 +5,9 @@
 with
 
 rulebooks as (
-    select
-        rulebook_id,
-        effective_from,
-        effective_until,
-        description
-    from {{ ref('rulebooks') }}
-    union all
-    select
-        rulebook_id,
-        effective_from,
-        effective_until,
-        description
-    from {{ source('raw', 'adopted_rulebooks') }}
+    {{ rule_rows('rulebooks', [
+        'rulebook_id', 'effective_from', 'effective_until', 'description',
+    ]) }}
 ),
 
 successors as (

@@ -2,24 +2,9 @@
 with
 
 thresholds as (
-    select
-        rulebook_id,
-        tier_code,
-        tier_rank,
-        tier_name_zh,
-        lower_bound,
-        upper_bound
-    from {{ ref('tier_thresholds') }}
-    union all
-    -- the rulebooks adopted with `vipwh rulebook adopt`
-    select
-        rulebook_id,
-        tier_code,
-        tier_rank,
-        tier_name_zh,
-        lower_bound,
-        upper_bound
-    from {{ source('raw', 'adopted_tier_thresholds') }}
+    {{ rule_rows('tier_thresholds', [
+        'rulebook_id', 'tier_code', 'tier_rank', 'tier_name_zh', 'lower_bound', 'upper_bound',
+    ]) }}
 ),
 
 final as (

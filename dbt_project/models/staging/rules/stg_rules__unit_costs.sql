@@ -2,22 +2,9 @@
 with
 
 unit_costs as (
-    select
-        rulebook_id,
-        service_code,
-        variant,
-        unit_cost,
-        assumption
-    from {{ ref('unit_costs') }}
-    union all
-    -- the rulebooks adopted with `vipwh rulebook adopt`
-    select
-        rulebook_id,
-        service_code,
-        variant,
-        unit_cost,
-        assumption
-    from {{ source('raw', 'adopted_unit_costs') }}
+    {{ rule_rows('unit_costs', [
+        'rulebook_id', 'service_code', 'variant', 'unit_cost', 'assumption',
+    ]) }}
 ),
 
 final as (
