@@ -30,6 +30,7 @@ import pytest
 
 from dagster_project.lib.publish import current_snapshot
 from tests.conftest import REPO_ROOT, query
+from tests.test_e2e_rules import _customer, _new_business, _policy
 from vipwh.cli import main
 from vipwh.landing import write_batch
 
@@ -42,48 +43,13 @@ def _book(landing: Path) -> None:
         landing,
         "2026-11-23",
         {
-            "customers.csv": [
-                dict(
-                    holder_id=holder,
-                    gender="F",
-                    birth_date="1980-02-02",
-                    province="浙江省",
-                    city="杭州市",
-                    id_number=f"33010119800202{index}02X",
-                )
-                for index, holder in enumerate(PREMIUMS, start=1)
-            ],
+            "customers.csv": [_customer(holder) for holder in PREMIUMS],
             "policies.csv": [
-                dict(
-                    policy_no=f"P{holder}",
-                    coverage_no=0,
-                    holder_id=holder,
-                    insured_id=holder,
-                    product_code="WHOL",
-                    product_category="whole_life",
-                    is_group=0,
-                    coverage_term_months="",
-                    payment_mode="annual",
-                    payment_years=10,
-                    modal_premium=premium,
-                    effective_date="2024-01-01",
-                    free_look_end_date="2024-01-15",
-                    status="in_force",
-                    status_date="2024-01-01",
-                )
+                _policy(f"P{holder}", holder, "whole_life", "annual", 10, premium, "2024-01-01", "2024-01-15")
                 for holder, premium in PREMIUMS.items()
             ],
             "policy_transactions.csv": [
-                dict(
-                    txn_id=f"T{holder}",
-                    policy_no=f"P{holder}",
-                    coverage_no=0,
-                    txn_type="new_business",
-                    effective_date="2024-01-01",
-                    modal_premium_after=premium,
-                    recorded_at="2024-01-01 10:00:00",
-                )
-                for holder, premium in PREMIUMS.items()
+                _new_business(f"T{holder}", f"P{holder}", premium, "2024-01-01") for holder, premium in PREMIUMS.items()
             ],
         },
     )

@@ -115,6 +115,15 @@ def adopted_table(rule_table: str) -> str:
     return f"raw.adopted_{rule_table}"
 
 
+def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    """Whether ``schema.name`` exists in the connection's database."""
+    schema, name = table.split(".", 1)
+    row = con.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?", [schema, name]
+    ).fetchone()
+    return bool(row and row[0])
+
+
 def raw_columns(extract: ExtractFile) -> list[tuple[str, str]]:
     """Warehouse columns of a raw table: the extract's columns, typed, ID numbers hashed, then meta."""
     cols: list[tuple[str, str]] = []

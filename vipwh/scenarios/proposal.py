@@ -25,7 +25,7 @@ models look them up in the seeds.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -35,7 +35,7 @@ from typing import Any
 import duckdb
 import yaml
 
-from dagster_project.lib.warehouse import ADOPTED_RULE_TABLES, adopted_table
+from dagster_project.lib.warehouse import ADOPTED_RULE_TABLES, adopted_table, table_exists
 from vipwh.contract import PRODUCT_CATEGORIES
 
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
@@ -113,6 +113,17 @@ class ProposalError(ValueError):
         super().__init__(f"invalid proposal {source}:\n" + "\n".join(f"  - {error}" for error in errors))
 
 
+def rule_rows_sql(con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str], schema: str = "rules") -> str:
+    """SQL for a rule table's rows in a warehouse: the seed's (``rules.<table>``) and, for a rulebook-keyed table,
+    those of the rulebooks adopted with `vipwh rulebook adopt` (``raw.adopted_<table>``), as ``stg_rules__`` reads
+    them (macro ``rule_rows``)."""
+    select = ", ".join(f'"{column}"' for column in columns)
+    sql = f'select {select} from "{schema}"."{table}"'
+    if schema == "rules" and table in ADOPTED_RULE_TABLES and table_exists(con, adopted_table(table)):
+        sql += f" union all select {select} from {adopted_table(table)}"
+    return sql
+
+
 @dataclass(frozen=True)
 class Catalogue:
     """The rule tables a proposal is checked against and built from (``rules.*`` of a warehouse, or the seeds)."""
@@ -128,12 +139,8 @@ class Catalogue:
     def load(cls, con: duckdb.DuckDBPyConnection, schema: str = "rules") -> Catalogue:
         def rows(table: str) -> list[Row]:
             columns = RULE_COLUMNS[table]
-            select = ", ".join(f'"{column}"' for column in columns)
-            sql = f'select {select} from "{schema}"."{table}"'
-            if schema == "rules" and table in ADOPTED_RULE_TABLES and _exists(con, adopted_table(table)):
-                sql += f" union all select {select} from {adopted_table(table)}"  # `vipwh rulebook adopt`
             try:
-                fetched = con.execute(sql).fetchall()
+                fetched = con.execute(rule_rows_sql(con, table, columns, schema)).fetchall()
             except duckdb.CatalogException as exc:
                 raise FileNotFoundError(
                     f"rule table {schema}.{table} is missing: build the warehouse first (`vipwh build`)"
@@ -737,15 +744,6 @@ def _unit_costs(proposal: Proposal, catalogue: Catalogue) -> list[Row]:
                     }
                 )
     return result
-
-
-def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    schema, _, name = table.partition(".")
-    return bool(
-        con.execute(
-            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?", [schema, name]
-        ).fetchone()[0]
-    )
 
 
 def _plain(number: Decimal) -> str:

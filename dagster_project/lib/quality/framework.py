@@ -25,6 +25,7 @@ import duckdb
 import pandas as pd
 
 from dagster_project.lib.quality.gx import validate_frame
+from dagster_project.lib.warehouse import table_exists
 
 BLOCKING = "blocking"
 WARNING = "warning"
@@ -125,14 +126,6 @@ def run_check(
 
 def run_checks(checks: Iterable[Check], warehouse: Path | str, settings: Settings | None = None) -> list[CheckResult]:
     return [run_check(check, warehouse, settings) for check in checks]
-
-
-def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    schema, name = table.split(".", 1)
-    row = con.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?", [schema, name]
-    ).fetchone()
-    return bool(row and row[0])
 
 
 def latest_loaded_extract(con: duckdb.DuckDBPyConnection) -> date | None:
