@@ -1,13 +1,9 @@
 -- Rated premium history: holder × maximal interval of constant rated premium, days in the programme only.
 with
 
-states as (
-    select * from {{ ref('int_member__rating_states') }}
-),
-
 member_states as (
-    select * from states
-    where is_member
+    select * from {{ ref('int_member__rating_states') }}
+    where basis = 'effective' and is_member and not is_scheduled
 ),
 
 intervals as (

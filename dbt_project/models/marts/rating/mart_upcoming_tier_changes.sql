@@ -4,56 +4,24 @@
 -- out of the programme). Known future starts (free look ending) and rulebook changes are part of the schedule.
 with
 
-slices as (
-    select * from {{ ref('int_rating__slices') }}
+effective_states as (
+    select * from {{ ref('int_member__rating_states') }}
     where basis = 'effective'
-),
-
-memberships as (
-    select * from {{ ref('int_rating__memberships') }}
-    where basis = 'effective'
-),
-
-rulebooks as (
-    select * from {{ ref('stg_rules__rulebooks') }}
-),
-
-tier_thresholds as (
-    select * from {{ ref('stg_rules__tier_thresholds') }}
-),
-
-change_reasons as (
-    select * from {{ ref('stg_rules__change_reasons') }}
-),
-
--- slices and memberships that ended before the as-of date add nothing to any day from it on
-open_slices as (
-    select * from slices
-    where counts_until is null or counts_until > {{ as_of_date() }}
-),
-
-open_memberships as (
-    select * from memberships
-    where valid_to is null or valid_to > {{ as_of_date() }}
-),
-
-scheduled_states as (
-    {{ member_rating_states('open_slices', 'open_memberships', 'rulebooks', 'tier_thresholds', 'change_reasons') }}
 ),
 
 sequenced as (
     select
-        scheduled_states.*,
-        lag(scheduled_states.is_member)
-            over (partition by scheduled_states.holder_id order by scheduled_states.state_from)
+        effective_states.*,
+        lag(effective_states.is_member)
+            over (partition by effective_states.holder_id order by effective_states.state_from)
             as previous_is_member,
-        lag(scheduled_states.tier_code)
-            over (partition by scheduled_states.holder_id order by scheduled_states.state_from)
+        lag(effective_states.tier_code)
+            over (partition by effective_states.holder_id order by effective_states.state_from)
             as previous_tier_code,
-        lag(scheduled_states.tier_rank)
-            over (partition by scheduled_states.holder_id order by scheduled_states.state_from)
+        lag(effective_states.tier_rank)
+            over (partition by effective_states.holder_id order by effective_states.state_from)
             as previous_tier_rank
-    from scheduled_states
+    from effective_states
 ),
 
 current_states as (
@@ -64,8 +32,8 @@ current_states as (
     from sequenced
     where
         is_member
-        and state_from <= {{ as_of_date() }}
-        and (state_until is null or state_until > {{ as_of_date() }})
+        and not is_scheduled
+        and state_until is null
 ),
 
 drops as (
@@ -79,7 +47,7 @@ drops as (
         row_number() over (partition by holder_id order by state_from) as drop_rank
     from sequenced
     where
-        state_from > {{ as_of_date() }}
+        is_scheduled
         and previous_is_member
         and (not is_member or tier_rank < previous_tier_rank)
 ),
