@@ -178,9 +178,9 @@ def test_catalogue_matches_handbook() -> None:
             scope,
             waiting_days,
         ), code
-        assert (row["no_show_consumes"] == "true") == (code in NO_SHOW_CONSUMES), code
-        assert (row["consumes_by_quantity"] == "true") == (code in CONSUMES_BY_QUANTITY), code
-        assert (row["variant_required"] == "true") == (code in VARIANT_REQUIRED), code
+        assert (row["is_no_show_counted"] == "true") == (code in NO_SHOW_CONSUMES), code
+        assert (row["is_counted_by_quantity"] == "true") == (code in CONSUMES_BY_QUANTITY), code
+        assert (row["is_variant_required"] == "true") == (code in VARIANT_REQUIRED), code
 
 
 def test_beneficiary_scopes_match_rules() -> None:

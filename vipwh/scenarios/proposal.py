@@ -93,9 +93,9 @@ RULE_COLUMNS: dict[str, tuple[str, ...]] = {
         "unit",
         "beneficiary_scope",
         "waiting_days",
-        "no_show_consumes",
-        "consumes_by_quantity",
-        "variant_required",
+        "is_no_show_counted",
+        "is_counted_by_quantity",
+        "is_variant_required",
     ),
 }
 DECIMAL_COLUMNS = {"lower_bound", "upper_bound", "coefficient", "coefficient_per_payment_year", "quota", "unit_cost"}
@@ -761,6 +761,6 @@ def _typed(column: str, value: Any) -> Any:
         return int(value)
     if column in ("effective_from", "effective_until"):
         return value if isinstance(value, date) else date.fromisoformat(str(value))
-    if column in ("no_show_consumes", "consumes_by_quantity", "variant_required"):
+    if column in ("is_no_show_counted", "is_counted_by_quantity", "is_variant_required"):
         return value if isinstance(value, bool) else str(value).lower() == "true"
     return value

@@ -134,7 +134,7 @@ entitlement_lookup_candidates as (
         or (
             variant_keys.variant_key = '~none'
             and entitled_tiers.pool_count = 1
-            and not catalogue.variant_required
+            and not catalogue.is_variant_required
         )
 ),
 

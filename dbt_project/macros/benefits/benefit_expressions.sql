@@ -4,10 +4,10 @@
 {%- macro benefit_consumed_units(usage, catalogue) -%}
     case
         when {{ usage }}.status = 'completed'
-            or ({{ usage }}.status = 'no_show' and coalesce({{ catalogue }}.no_show_consumes, false))
+            or ({{ usage }}.status = 'no_show' and coalesce({{ catalogue }}.is_no_show_counted, false))
             then
                 case
-                    when {{ catalogue }}.consumes_by_quantity then cast({{ usage }}.quantity as decimal(18, 2))
+                    when {{ catalogue }}.is_counted_by_quantity then cast({{ usage }}.quantity as decimal(18, 2))
                     else cast(1 as decimal(18, 2))
                 end
         else cast(0 as decimal(18, 2))

@@ -92,12 +92,12 @@ entitlements as (
 services as (
     select
         service_code,
-        variant_required
+        is_variant_required
     from catalogue
     union all
     select
         service_code,
-        false as variant_required
+        false as is_variant_required
     from new_services
 ),
 

@@ -15,9 +15,9 @@ final as (
         unit,
         beneficiary_scope,
         waiting_days,
-        no_show_consumes,
-        consumes_by_quantity,
-        variant_required
+        is_no_show_counted,
+        is_counted_by_quantity,
+        is_variant_required
     from services
 )
 
