@@ -344,32 +344,36 @@ def _three_batches(root: Path) -> list[Path]:
     return [day1, day2, day3]
 
 
-STAGING = [
-    "stg_core__customers",
-    "stg_core__policies",
-    "stg_core__policy_transactions",
-    "stg_core__relatives",
-    "stg_core__service_activations",
-    "stg_core__service_usage",
-    "stg_core__reference_quarantine",
+STAGING = [  # (schema, model): staging/core, then the referential judgement on it (intermediate/core)
+    ("staging", "stg_core__customers"),
+    ("staging", "stg_core__policies"),
+    ("staging", "stg_core__policy_transactions"),
+    ("staging", "stg_core__relatives"),
+    ("staging", "stg_core__service_activations"),
+    ("staging", "stg_core__service_usage"),
+    ("intermediate", "int_core__policies_resolved"),
+    ("intermediate", "int_core__policy_transactions_resolved"),
+    ("intermediate", "int_core__service_usage_resolved"),
+    ("intermediate", "int_core__reference_quarantine"),
 ]
 
 
 def _staging_state(warehouse: Path) -> dict[str, list[tuple]]:
-    assert (run := dbt(warehouse, "run", "--select", "staging.core")).returncode == 0, run.stdout[-3000:]
+    run = dbt(warehouse, "run", "--select", "staging.core", "intermediate.core")
+    assert run.returncode == 0, run.stdout[-3000:]
     state = {}
-    for model in STAGING:
+    for schema, model in STAGING:
         cols = [
             r[0]
             for r in query(
                 warehouse,
                 "select column_name from information_schema.columns "
-                "where table_schema = 'staging' and table_name = ? "
+                "where table_schema = ? and table_name = ? "
                 "order by ordinal_position",
-                [model],
+                [schema, model],
             )
         ]
-        state[model] = sorted(query(warehouse, f"select {', '.join(cols)} from staging.{model}"), key=repr)
+        state[model] = sorted(query(warehouse, f"select {', '.join(cols)} from {schema}.{model}"), key=repr)
     return state
 
 
@@ -407,7 +411,7 @@ def test_second_ingest_is_a_no_op(workdir: Path):
     assert snapshot == {t: query(warehouse, f"select count(*), max(_loaded_at) from raw.{t}") for t in snapshot}
 
 
-def test_orphans_are_left_out_of_staging_with_a_reason(workdir: Path):
+def test_orphans_are_staged_as_delivered_and_left_out_of_the_resolved_rows_with_a_reason(workdir: Path):
     write_batch(
         workdir / "landing",
         "2026-01-05",
@@ -430,8 +434,14 @@ def test_orphans_are_left_out_of_staging_with_a_reason(workdir: Path):
     warehouse = workdir / "wh.duckdb"
     ingest(workdir / "landing", warehouse)
     state = _staging_state(warehouse)
-    assert [r[0] for r in state["stg_core__policies"]] == ["P1"]
-    assert sorted((r[0], r[1]) for r in state["stg_core__reference_quarantine"]) == [
+    # staging is the extract's current rows; the referential judgement is the intermediate/core layer's
+    assert [r[0] for r in state["stg_core__policies"]] == ["P1", "P5"]
+    assert [r[0] for r in state["stg_core__policy_transactions"]] == ["T1", "T5"]
+    assert [r[0] for r in state["stg_core__service_usage"]] == ["U9"]
+    assert [r[0] for r in state["int_core__policies_resolved"]] == ["P1"]
+    assert [r[0] for r in state["int_core__policy_transactions_resolved"]] == ["T1"]
+    assert state["int_core__service_usage_resolved"] == []
+    assert sorted((r[0], r[1]) for r in state["int_core__reference_quarantine"]) == [
         ("policies.csv", "P5/0"),
         ("policy_transactions.csv", "T5"),
         ("service_usage.csv", "U9"),

@@ -1,4 +1,5 @@
-"""The dbt project's layers say what they are (issue 15, item 4): rules are read only through staging/rules.
+"""The dbt project's layers say what they are (issue 15, item 4): rules are read only through staging/rules,
+and staging/core is the extracts alone.
 
 Every rule seed (seeds/rating, seeds/benefits) has one staging model, ``stg_rules__<name>``, the only model
 that reads it, with its YAML beside it; no other model or macro names a rule seed. Read from the project's
@@ -62,11 +63,13 @@ def test_no_model_or_macro_outside_staging_rules_reads_a_rule_seed():
     assert readers == {}, f"read the rule seeds through models/staging/rules: {readers}"
 
 
-def test_staging_core_reads_only_the_extracts_and_staging():
-    # staging/core: the extracts plus the latest-row rule; it never reads a later layer.
-    for path in (MODELS / "staging" / "core").glob("*.sql"):
-        later = {name for name in _refs(path) if not name.startswith("stg_core__")}
-        assert later == set(), f"{path.name} reads {sorted(later)}"
+def test_staging_core_reads_only_the_extracts():
+    # staging/core: each model is one extract plus the latest-row rule. It reads no other model, so a
+    # referential check (does this holder exist?) cannot hide in it; those are intermediate/core's.
+    models = sorted((MODELS / "staging" / "core").glob("*.sql"))
+    assert len(models) == 6, [path.name for path in models]  # one per extract file (CONTRACT §1)
+    for path in models:
+        assert _refs(path) == set(), f"{path.name} reads {sorted(_refs(path))}"
 
 
 def test_every_model_has_one_yaml_beside_it_holding_its_description_and_unit_tests():

@@ -1,6 +1,6 @@
 -- Published: what was left out of the warehouse and why, counted per batch × file × reason: rows quarantined
 -- at load (raw.quarantine; the raw record itself is not published, it may hold personal data) and current
--- rows left out of staging because an id they carry points nowhere (stg_core__reference_quarantine).
+-- rows left out of staging because an id they carry points nowhere (int_core__reference_quarantine).
 with
 
 quarantined as (
@@ -16,7 +16,7 @@ orphans as (
         extract_date,
         file_name,
         reason
-    from {{ ref('stg_core__reference_quarantine') }}
+    from {{ ref('int_core__reference_quarantine') }}
 ),
 
 counted as (

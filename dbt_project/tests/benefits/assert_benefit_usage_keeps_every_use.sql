@@ -4,7 +4,7 @@ with
 
 staged as (
     select usage_id
-    from {{ ref('stg_core__service_usage') }}
+    from {{ ref('int_core__service_usage_resolved') }}
 ),
 
 judged as (

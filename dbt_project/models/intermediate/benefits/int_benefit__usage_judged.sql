@@ -19,19 +19,19 @@
 with
 
 usage_effective as (
-    select * from {{ ref('stg_core__service_usage') }}
+    select * from {{ ref('int_core__service_usage_resolved') }}
 ),
 
 usage_as_recorded as (
-    select * from {{ ref('stg_core__service_usage') }}
+    select * from {{ ref('int_core__service_usage_resolved') }}
 ),
 
 usage_for_positions as (
-    select * from {{ ref('stg_core__service_usage') }}
+    select * from {{ ref('int_core__service_usage_resolved') }}
 ),
 
 usage_for_designation as (
-    select * from {{ ref('stg_core__service_usage') }}
+    select * from {{ ref('int_core__service_usage_resolved') }}
 ),
 
 restated_holders as (
@@ -47,11 +47,11 @@ recorded_history as (
 ),
 
 relatives as (
-    select * from {{ ref('stg_core__relatives') }}
+    select * from {{ ref('int_core__relatives_resolved') }}
 ),
 
 service_activations as (
-    select * from {{ ref('stg_core__service_activations') }}
+    select * from {{ ref('int_core__service_activations_resolved') }}
 ),
 
 services as (

@@ -4,11 +4,11 @@
 with
 
 policies as (
-    select * from {{ ref('stg_core__policies') }}
+    select * from {{ ref('int_core__policies_resolved') }}
 ),
 
 transactions as (
-    select * from {{ ref('stg_core__policy_transactions') }}
+    select * from {{ ref('int_core__policy_transactions_resolved') }}
 ),
 
 txn_types as (

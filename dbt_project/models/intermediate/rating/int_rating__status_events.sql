@@ -9,7 +9,7 @@ coverages as (
 ),
 
 transactions as (
-    select * from {{ ref('stg_core__policy_transactions') }}
+    select * from {{ ref('int_core__policy_transactions_resolved') }}
 ),
 
 txn_types as (

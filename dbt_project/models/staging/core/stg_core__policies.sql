@@ -1,6 +1,6 @@
 -- Current state of every policy coverage line. A later row that changes a policy's holder moves the
--- whole policy (every coverage) to that holder. Coverages whose holder is not a known customer are
--- left out here and listed in stg_core__reference_quarantine.
+-- whole policy (every coverage) to that holder. Whether the holder is a known customer is judged later
+-- (int_core__policies_resolved).
 with
 
 ranked as (
@@ -35,13 +35,6 @@ current_rows as (
             ranked.policy_no = latest_holder.policy_no
             and latest_holder._row_rank = 1
     where ranked._row_rank = 1
-),
-
-final as (
-    select current_rows.*
-    from current_rows
-    inner join {{ ref('stg_core__customers') }} as customers
-        on current_rows.holder_id = customers.holder_id
 )
 
-select * from final
+select * from current_rows

@@ -1,15 +1,8 @@
--- Current state of every policy transaction whose policy (and coverage, when named) is known.
+-- Current state of every policy transaction (whether its policy is known: int_core__policy_transactions_resolved).
 with
 
 ranked as (
     {{ latest_rows('policy_transactions', ['txn_id']) }}
-),
-
-policies as (
-    select distinct
-        policy_no,
-        coverage_no
-    from {{ ref('stg_core__policies') }}
 ),
 
 final as (
@@ -24,15 +17,7 @@ final as (
         ranked.recorded_at,
         ranked._extract_date as extract_date
     from ranked
-    where
-        ranked._row_rank = 1
-        and exists (
-            select 1
-            from policies
-            where
-                policies.policy_no = ranked.policy_no
-                and (ranked.coverage_no is null or policies.coverage_no = ranked.coverage_no)
-        )
+    where ranked._row_rank = 1
 )
 
 select * from final

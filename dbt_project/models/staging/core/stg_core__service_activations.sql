@@ -11,8 +11,6 @@ final as (
         ranked.activated_at,
         ranked._extract_date as extract_date
     from ranked
-    inner join {{ ref('stg_core__customers') }} as customers
-        on ranked.holder_id = customers.holder_id
     where ranked._row_rank = 1
 )
 

@@ -1,4 +1,4 @@
--- Current state of every service use whose holder (and beneficiary, when named) is known.
+-- Current state of every service use (whether its holder and beneficiary are known: int_core__service_usage_resolved).
 with
 
 ranked as (
@@ -21,18 +21,7 @@ final as (
         ranked.updated_at,
         ranked._extract_date as extract_date
     from ranked
-    inner join {{ ref('stg_core__customers') }} as customers
-        on ranked.holder_id = customers.holder_id
-    where
-        ranked._row_rank = 1
-        and (
-            ranked.beneficiary_id is null
-            or exists (
-                select 1
-                from {{ ref('stg_core__relatives') }} as relatives
-                where relatives.relative_id = ranked.beneficiary_id
-            )
-        )
+    where ranked._row_rank = 1
 )
 
 select * from final

@@ -1,4 +1,4 @@
--- Current rows left out of staging because an id they carry points nowhere. Judged on the current
+-- Current rows the int_core__*_resolved models leave out because an id they carry points nowhere. Judged on the current
 -- state of all loaded batches, so the verdict does not depend on the order batches were loaded in.
 with
 
@@ -33,8 +33,8 @@ orphans as (
     where
         policies._row_rank = 1
         and not exists (
-            select 1 from {{ ref('stg_core__policies') }} as staged
-            where staged.policy_no = policies.policy_no and staged.coverage_no = policies.coverage_no
+            select 1 from {{ ref('int_core__policies_resolved') }} as resolved
+            where resolved.policy_no = policies.policy_no and resolved.coverage_no = policies.coverage_no
         )
 
     union all
@@ -51,8 +51,8 @@ orphans as (
     where
         transactions._row_rank = 1
         and not exists (
-            select 1 from {{ ref('stg_core__policy_transactions') }} as staged
-            where staged.txn_id = transactions.txn_id
+            select 1 from {{ ref('int_core__policy_transactions_resolved') }} as resolved
+            where resolved.txn_id = transactions.txn_id
         )
 
     union all
@@ -67,8 +67,8 @@ orphans as (
     where
         relatives._row_rank = 1
         and not exists (
-            select 1 from {{ ref('stg_core__relatives') }} as staged
-            where staged.relative_id = relatives.relative_id
+            select 1 from {{ ref('int_core__relatives_resolved') }} as resolved
+            where resolved.relative_id = relatives.relative_id
         )
 
     union all
@@ -83,8 +83,8 @@ orphans as (
     where
         activations._row_rank = 1
         and not exists (
-            select 1 from {{ ref('stg_core__service_activations') }} as staged
-            where staged.holder_id = activations.holder_id and staged.service_code = activations.service_code
+            select 1 from {{ ref('int_core__service_activations_resolved') }} as resolved
+            where resolved.holder_id = activations.holder_id and resolved.service_code = activations.service_code
         )
 
     union all
@@ -100,8 +100,8 @@ orphans as (
     where
         usage._row_rank = 1
         and not exists (
-            select 1 from {{ ref('stg_core__service_usage') }} as staged
-            where staged.usage_id = usage.usage_id
+            select 1 from {{ ref('int_core__service_usage_resolved') }} as resolved
+            where resolved.usage_id = usage.usage_id
         )
 )
 
