@@ -1,6 +1,7 @@
 -- Published: what was left out of the warehouse and why, counted per batch × file × reason: rows quarantined
 -- at load (raw.quarantine; the raw record itself is not published, it may hold personal data) and current
--- rows left out of staging because an id they carry points nowhere (int_core__reference_quarantine).
+-- rows the int_core__*_resolved models leave out because an id they carry points nowhere
+-- (int_core__reference_quarantine).
 with
 
 quarantined as (
