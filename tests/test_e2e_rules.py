@@ -368,13 +368,13 @@ def test_back_dated_surrender_counts_from_its_recording_in_the_history_as_record
     # one (the generated holders on Spark have late records of their own).
     assert query(
         built,
-        """select valid_from, valid_to, tier_code from intermediate.int_member_tier_history_as_recorded
+        """select valid_from, valid_until, tier_code from intermediate.int_member_tier_history_as_recorded
                            where holder_id = 'H5'""",
     ) == [(date(2024, 1, 16), date(2026, 11, 22), "star2")]
     assert query(
         built,
         f"""select count(*) from (
-                               select holder_id, valid_from, valid_to, tier_code, rated_premium
+                               select holder_id, valid_from, valid_until, tier_code, rated_premium
                                from intermediate.int_member_tier_history_as_recorded
                                where holder_id <> 'H5' and {IN_HAND_WORKED}
                                except

@@ -1,17 +1,17 @@
 {#-
   Gaps-and-islands: merges the half-open intervals [from_column, until_column) of `relation` that follow
   each other without a gap inside one partition and carry the same `value_columns` into maximal intervals
-  [valid_from, valid_to) (valid_to null = open). `carry_columns` are taken from the first row of each
+  [valid_from, valid_until) (valid_until null = open). `carry_columns` are taken from the first row of each
   merged interval. Rows of one partition must not overlap. Two window passes, no self-join.
 -#}
-{% macro collapse_intervals(relation, partition_by, value_columns, carry_columns=[], from_column='valid_from', until_column='valid_to') -%}
+{% macro collapse_intervals(relation, partition_by, value_columns, carry_columns=[], from_column='valid_from', until_column='valid_until') -%}
     {%- set ordered_window = 'over (partition by ' ~ (partition_by | join(', ')) ~ ' order by ' ~ from_column ~ ')' -%}
     select
         {%- for col in partition_by + value_columns + carry_columns %}
         {{ col }},
         {%- endfor %}
         {{ from_column }} as valid_from,
-        case when is_island_end = 1 then {{ until_column }} else next_until end as valid_to
+        case when is_island_end = 1 then {{ until_column }} else next_until end as valid_until
     from (
         select
             island_bounds.*,

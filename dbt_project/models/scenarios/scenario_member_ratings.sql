@@ -92,7 +92,7 @@ members as (
     cross join scenario_runs
     where
         memberships.valid_from <= scenario_runs.as_of_date
-        and (memberships.valid_to is null or memberships.valid_to > scenario_runs.as_of_date)
+        and (memberships.valid_until is null or memberships.valid_until > scenario_runs.as_of_date)
 ),
 
 rated_coverages as (

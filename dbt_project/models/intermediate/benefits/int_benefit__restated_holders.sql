@@ -18,7 +18,7 @@ restated_intervals as (
         on
             recorded_history.holder_id = corrected_history.holder_id
             and recorded_history.valid_from = corrected_history.valid_from
-            and coalesce(recorded_history.valid_to, cast('9999-12-31' as date))
+            and coalesce(recorded_history.valid_until, cast('9999-12-31' as date))
             = coalesce(corrected_history.valid_to, cast('9999-12-31' as date))
             and recorded_history.tier_code = corrected_history.tier_code
     where

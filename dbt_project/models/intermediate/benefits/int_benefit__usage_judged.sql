@@ -113,7 +113,7 @@ tier_history as (
         'effective' as basis,
         corrected_history.holder_id,
         corrected_history.valid_from,
-        corrected_history.valid_to,
+        corrected_history.valid_to as valid_until,
         corrected_history.tier_code,
         corrected_history.tier_rank
     from corrected_history
@@ -122,7 +122,7 @@ tier_history as (
         'as_recorded' as basis,
         recorded_history.holder_id,
         recorded_history.valid_from,
-        recorded_history.valid_to,
+        recorded_history.valid_until,
         recorded_history.tier_code,
         recorded_history.tier_rank
     from recorded_history
@@ -327,7 +327,7 @@ tiered as (
             described.basis = holder_tiers.basis
             and described.holder_id = holder_tiers.holder_id
             and described.service_date >= holder_tiers.valid_from
-            and described.service_date < coalesce(holder_tiers.valid_to, cast('9999-12-31' as date))
+            and described.service_date < coalesce(holder_tiers.valid_until, cast('9999-12-31' as date))
     left join designated_relatives as designated
         on
             described.holder_id = designated.holder_id

@@ -68,12 +68,12 @@ sweep_events as (
     select
         basis,
         holder_id,
-        valid_to as event_date,
+        valid_until as event_date,
         0 as premium_delta,
         -1 as membership_delta,
         end_reason as event_reason
     from memberships
-    where valid_to is not null
+    where valid_until is not null
 ),
 
 daily as (

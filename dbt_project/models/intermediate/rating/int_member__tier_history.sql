@@ -19,7 +19,7 @@ linked as (
         intervals.*,
         case
             when
-                lag(intervals.valid_to) over (
+                lag(intervals.valid_until) over (
                     partition by intervals.basis, intervals.holder_id order by intervals.valid_from
                 ) = intervals.valid_from
                 then lag(intervals.tier_code) over (
@@ -28,7 +28,7 @@ linked as (
         end as previous_tier_code,
         case
             when
-                lag(intervals.valid_to) over (
+                lag(intervals.valid_until) over (
                     partition by intervals.basis, intervals.holder_id order by intervals.valid_from
                 ) = intervals.valid_from
                 then lag(intervals.tier_rank) over (
@@ -44,7 +44,7 @@ final as (
         holder_id || '/' || cast(valid_from as {{ dbt.type_string() }}) as tier_history_id,
         holder_id,
         valid_from,
-        valid_to,
+        valid_until,
         tier_code,
         tier_rank,
         rated_premium,

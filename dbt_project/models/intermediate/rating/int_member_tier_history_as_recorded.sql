@@ -35,7 +35,7 @@ final as (
         tier_history_id,
         holder_id,
         valid_from,
-        valid_to,
+        valid_until,
         tier_code,
         tier_rank,
         rated_premium,

@@ -1,4 +1,4 @@
--- One row per coverage and premium version [valid_from, valid_to): from each new_business / add_coverage /
+-- One row per coverage and premium version [valid_from, valid_until): from each new_business / add_coverage /
 -- reduce_coverage on, the transaction's modal_premium_after (the latest recorded wins on one day); before the
 -- first of them, policies.csv's modal_premium (valid_from null) - a version kept only when the first premium
 -- transaction comes after the effective date (the gap) or there is none.
@@ -77,7 +77,7 @@ sequenced as (
         versions.*,
         lead(versions.valid_from)
             over (partition by versions.coverage_id order by versions.valid_from nulls first)
-            as valid_to,
+            as valid_until,
         lead(versions.change_txn_type)
             over (partition by versions.coverage_id order by versions.valid_from nulls first)
             as ended_by_txn_type
@@ -92,7 +92,7 @@ final as (
         coverages.policy_no,
         coverages.coverage_no,
         sequenced.valid_from,
-        sequenced.valid_to,
+        sequenced.valid_until,
         sequenced.modal_premium,
         sequenced.modal_premium * coverages.installments_per_year as annualised_premium,
         sequenced.change_txn_id,
@@ -104,8 +104,8 @@ final as (
     -- policies.csv's premium matters only when the first premium transaction leaves a gap after the effective date
     where
         sequenced.valid_from is not null
-        or sequenced.valid_to is null
-        or sequenced.valid_to > coverages.effective_date
+        or sequenced.valid_until is null
+        or sequenced.valid_until > coverages.effective_date
 )
 
 select * from final

@@ -10,8 +10,8 @@
 -- ignored. An event that requires a status before it (reinstate requires lapsed) applies only when the event
 -- before it left that status.
 -- One row per basis and event (applied or ignored) plus an `initial` row per basis and coverage (in force from
--- its effective date); applied and initial rows carry the status interval [valid_from, valid_to) they open
--- (valid_to null = still so; an interval may be empty when several events fall on one day). Every row of a
+-- its effective date); applied and initial rows carry the status interval [valid_from, valid_until) they open
+-- (valid_until null = still so; an interval may be empty when several events fall on one day). Every row of a
 -- coverage voided by an applied event (free-look cancellation) carries the status it left it in.
 {%- set recompute_all = var('rating_as_recorded_recompute_all', false) %}
 with
@@ -184,7 +184,7 @@ timeline as (
         true as is_in_force,
         false as voids_coverage,
         coverage_bases.effective_date as valid_from,
-        first_applied.first_event_date as valid_to
+        first_applied.first_event_date as valid_until
     from coverage_bases
     left join first_applied
         on
@@ -209,7 +209,7 @@ timeline as (
         judged.is_in_force_after as is_in_force,
         judged.voids_coverage,
         applied.event_date as valid_from,
-        applied.next_event_date as valid_to
+        applied.next_event_date as valid_until
     from judged
     left join applied
         on
@@ -240,9 +240,9 @@ final as (
         timeline.is_in_force,
         timeline.voids_coverage,
         timeline.valid_from,
-        timeline.valid_to,
+        timeline.valid_until,
         timeline.is_applied
-        and (timeline.valid_to is null or timeline.valid_to > timeline.valid_from) as is_nonempty_interval,
+        and (timeline.valid_until is null or timeline.valid_until > timeline.valid_from) as is_nonempty_interval,
         voided.voided_status
     from timeline
     inner join coverage_bases

@@ -95,7 +95,7 @@ issues as (
 
     select
         case
-            when premiums.valid_to is null then 'no_premium_transaction'
+            when premiums.valid_until is null then 'no_premium_transaction'
             else 'premium_before_first_transaction'
         end as issue_code,
         premiums.coverage_id as issue_key,
@@ -103,13 +103,13 @@ issues as (
         cast(null as {{ dbt.type_string() }}) as txn_id,
         coverages.effective_date as issue_date,
         'policies.csv modal_premium used from the effective date until '
-        || coalesce(cast(premiums.valid_to as {{ dbt.type_string() }}), 'the as-of date') as detail
+        || coalesce(cast(premiums.valid_until as {{ dbt.type_string() }}), 'the as-of date') as detail
     from premiums
     inner join coverages
         on premiums.coverage_id = coverages.coverage_id
     where
         premiums.valid_from is null
-        and (premiums.valid_to is null or premiums.valid_to > coverages.effective_date)
+        and (premiums.valid_until is null or premiums.valid_until > coverages.effective_date)
 
     union all
 

@@ -29,7 +29,7 @@ statuses as (
         status_timeline.txn_type,
         status_timeline.is_in_force,
         status_timeline.valid_from,
-        status_timeline.valid_to
+        status_timeline.valid_until
     from status_timeline
     where status_timeline.is_nonempty_interval
 ),
@@ -61,14 +61,14 @@ memberships as (
         eligible.coverage_no,
         eligible.rulebook_id,
         greatest(eligible.eligible_from, islands.valid_from) as valid_from,
-        least(eligible.eligible_until, islands.valid_to) as valid_to,
+        least(eligible.eligible_until, islands.valid_until) as valid_until,
         eligible.start_date,
         eligible.term_end_date,
         eligible.rulebook_from,
         eligible.rulebook_until,
         eligible.origin_reason,
         islands.valid_from as island_from,
-        islands.valid_to as island_until,
+        islands.valid_until as island_until,
         islands.start_txn_type,
         islands.end_txn_type
     from eligible
@@ -77,7 +77,7 @@ memberships as (
             eligible.basis = islands.basis
             and eligible.coverage_id = islands.coverage_id
             and islands.is_in_force
-            and (islands.valid_to is null or eligible.eligible_from < islands.valid_to)
+            and (islands.valid_until is null or eligible.eligible_from < islands.valid_until)
             and (eligible.eligible_until is null or eligible.eligible_until > islands.valid_from)
     where
         eligible.eligible_until is null
@@ -94,7 +94,7 @@ final as (
         memberships.coverage_no,
         memberships.rulebook_id,
         memberships.valid_from,
-        memberships.valid_to,
+        memberships.valid_until,
         case
             when memberships.valid_from = memberships.start_date then memberships.origin_reason
             when
@@ -104,9 +104,9 @@ final as (
             else memberships.origin_reason
         end as start_reason,
         case
-            when memberships.valid_to = memberships.term_end_date then 'coverage_term_ended'
-            when memberships.valid_to = memberships.island_until then memberships.end_txn_type
-            when memberships.valid_to = memberships.rulebook_until then 'rule_change'
+            when memberships.valid_until = memberships.term_end_date then 'coverage_term_ended'
+            when memberships.valid_until = memberships.island_until then memberships.end_txn_type
+            when memberships.valid_until = memberships.rulebook_until then 'rule_change'
         end as end_reason
     from memberships
 )

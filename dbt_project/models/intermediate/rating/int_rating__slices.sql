@@ -44,7 +44,7 @@ statuses as (
         status_timeline.txn_type,
         status_timeline.status,
         status_timeline.valid_from,
-        status_timeline.valid_to
+        status_timeline.valid_until
     from status_timeline
     where status_timeline.is_nonempty_interval
 ),
@@ -79,7 +79,7 @@ status_counting as (
         rulings.coverage_rulebook_id,
         statuses.txn_type,
         statuses.valid_from,
-        statuses.valid_to,
+        statuses.valid_until,
         status_exclusions.excluded_reason is null as is_counting,
         status_exclusions.excluded_reason as status_excluded_reason
     from rulings
@@ -170,16 +170,16 @@ premium_pieces as (
         rulebook_windows.*,
         premiums.annualised_premium as base_amount,
         premiums.valid_from as premium_from,
-        premiums.valid_to as premium_until,
+        premiums.valid_until as premium_until,
         premiums.change_txn_type as premium_start_reason,
         premiums.ended_by_txn_type as premium_end_reason,
         greatest(rulebook_windows.rulebook_window_from, premiums.valid_from) as piece_from,
-        least(rulebook_windows.rulebook_window_until, premiums.valid_to) as piece_until
+        least(rulebook_windows.rulebook_window_until, premiums.valid_until) as piece_until
     from rulebook_windows
     inner join coverage_premiums as premiums
         on
             rulebook_windows.coverage_id = premiums.coverage_id
-            and (premiums.valid_to is null or rulebook_windows.rulebook_window_from < premiums.valid_to)
+            and (premiums.valid_until is null or rulebook_windows.rulebook_window_from < premiums.valid_until)
             and (
                 premiums.valid_from is null
                 or rulebook_windows.rulebook_window_until is null
@@ -216,11 +216,11 @@ cut_pieces as (
     select
         premium_pieces.*,
         islands.valid_from as island_from,
-        islands.valid_to as island_until,
+        islands.valid_until as island_until,
         islands.start_txn_type as island_start_reason,
         islands.end_txn_type as island_end_reason,
         greatest(premium_pieces.piece_from, islands.valid_from) as counts_from,
-        least(premium_pieces.piece_until, premium_pieces.term_end_date, islands.valid_to) as counts_until
+        least(premium_pieces.piece_until, premium_pieces.term_end_date, islands.valid_until) as counts_until
     from premium_pieces
     left join counting_islands as islands
         on
@@ -228,7 +228,7 @@ cut_pieces as (
             and premium_pieces.coverage_rulebook_id = islands.coverage_rulebook_id
             and premium_pieces.excluded_reason is null
             and islands.is_counting
-            and (islands.valid_to is null or premium_pieces.piece_from < islands.valid_to)
+            and (islands.valid_until is null or premium_pieces.piece_from < islands.valid_until)
             and (premium_pieces.piece_until is null or premium_pieces.piece_until > islands.valid_from)
     where
         premium_pieces.excluded_reason is not null
@@ -294,8 +294,8 @@ never_counted as (
             and uncounted_first_pieces.coverage_rulebook_id = status_at_start.coverage_rulebook_id
             and uncounted_first_pieces.rulebook_window_from >= status_at_start.valid_from
             and (
-                status_at_start.valid_to is null
-                or uncounted_first_pieces.rulebook_window_from < status_at_start.valid_to
+                status_at_start.valid_until is null
+                or uncounted_first_pieces.rulebook_window_from < status_at_start.valid_until
             )
 ),
 

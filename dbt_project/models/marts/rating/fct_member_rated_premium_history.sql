@@ -15,7 +15,7 @@ final as (
         holder_id || '/' || cast(valid_from as {{ dbt.type_string() }}) as rated_premium_history_id,
         holder_id,
         valid_from,
-        valid_to,
+        valid_until as valid_to,
         rated_premium
     from intervals
 )

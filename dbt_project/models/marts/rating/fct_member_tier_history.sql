@@ -12,7 +12,7 @@ final as (
         tier_history_id,
         holder_id,
         valid_from,
-        valid_to,
+        valid_until as valid_to,
         tier_code,
         tier_rank,
         rated_premium,
