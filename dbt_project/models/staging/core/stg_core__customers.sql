@@ -12,7 +12,8 @@ final as (
         province,
         city,
         id_number_hash,
-        _extract_date as extract_date
+        _extract_date as extract_date,
+        _source_line as source_line
     from ranked
     where _row_rank = 1
 )

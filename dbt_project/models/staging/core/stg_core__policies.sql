@@ -28,7 +28,8 @@ current_rows as (
         ranked.free_look_end_date,
         ranked.status,
         ranked.status_date,
-        ranked._extract_date as extract_date
+        ranked._extract_date as extract_date,
+        ranked._source_line as source_line
     from ranked
     inner join latest_holder
         on

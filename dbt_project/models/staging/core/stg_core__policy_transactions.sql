@@ -15,7 +15,8 @@ final as (
         ranked.modal_premium_after,
         ranked.amount,
         ranked.recorded_at,
-        ranked._extract_date as extract_date
+        ranked._extract_date as extract_date,
+        ranked._source_line as source_line
     from ranked
     where ranked._row_rank = 1
 )

@@ -9,7 +9,8 @@ final as (
         ranked.holder_id,
         ranked.service_code,
         ranked.activated_at,
-        ranked._extract_date as extract_date
+        ranked._extract_date as extract_date,
+        ranked._source_line as source_line
     from ranked
     where ranked._row_rank = 1
 )

@@ -19,7 +19,8 @@ final as (
         ranked.vendor,
         ranked.cost_amount,
         ranked.updated_at,
-        ranked._extract_date as extract_date
+        ranked._extract_date as extract_date,
+        ranked._source_line as source_line
     from ranked
     where ranked._row_rank = 1
 )
