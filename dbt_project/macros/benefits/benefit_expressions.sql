@@ -1,15 +1,20 @@
 {#- Expression helpers of the benefit judgement (int_benefit__usage_judged). -#}
 
-{#- Units a use consumes: completed, or a no-show where the service says so; by quantity or 1 a use. -#}
+{#- Units one use stands for: its quantity where the service is counted by quantity, otherwise 1. -#}
+{%- macro benefit_units_per_use(usage, catalogue) -%}
+    case
+        when {{ catalogue }}.is_counted_by_quantity then cast({{ usage }}.quantity as decimal(18, 2))
+        else cast(1 as decimal(18, 2))
+    end
+{%- endmacro -%}
+
+{#- Units a use consumes: its units (benefit_units_per_use) when completed, or a no-show where the service
+    says so; otherwise 0. -#}
 {%- macro benefit_consumed_units(usage, catalogue) -%}
     case
         when {{ usage }}.status = 'completed'
             or ({{ usage }}.status = 'no_show' and coalesce({{ catalogue }}.is_no_show_counted, false))
-            then
-                case
-                    when {{ catalogue }}.is_counted_by_quantity then cast({{ usage }}.quantity as decimal(18, 2))
-                    else cast(1 as decimal(18, 2))
-                end
+            then {{ benefit_units_per_use(usage, catalogue) }}
         else cast(0 as decimal(18, 2))
     end
 {%- endmacro -%}

@@ -273,10 +273,7 @@ described as (
         catalogue.beneficiary_scope,
         coalesce(catalogue.waiting_days, 0) as waiting_days,
         {{ benefit_consumed_units('usage_rows', 'catalogue') }} as consumed_quantity,
-        case
-            when catalogue.is_counted_by_quantity then cast(usage_rows.quantity as decimal(18, 2))
-            else cast(1 as decimal(18, 2))
-        end as units_per_use,
+        {{ benefit_units_per_use('usage_rows', 'catalogue') }} as units_per_use,
         activations.activated_at,
         rulebooks_in_force.rulebook_id
     from keyed_usage as usage_rows
