@@ -630,6 +630,53 @@ def test_dbt_target_folders_keep_the_last_three(tmp_path: Path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["manifest.json", "vipwh_dbt-c", "vipwh_dbt-d", "vipwh_dbt-e"]
 
 
+def test_relations_of_retired_models_are_dropped_and_nothing_else():
+    from dagster_project.lib import housekeeping
+
+    con = duckdb.connect()
+    for schema in ("marts", "staging", "raw", "scenarios", "quality"):
+        con.execute(f"create schema {schema}")
+    for table in (
+        "marts.fct_kept",  # a model
+        "marts.mart_gone",  # retired: dropped
+        "marts.build_info",  # written by Python: kept
+        "quality.dq_check_results",  # written by Python: kept
+        "staging.stg_renamed_away",  # retired: dropped
+        "staging.Stg_Disabled",  # a disabled model (the scenario models without their var): kept
+        "raw.customers",  # raw is no schema of the project: not looked at
+        "scenarios.scenario_runs",  # neither is scenarios
+    ):
+        con.execute(f"create table {table} as select 1 as x")
+    con.execute("create view marts.mart_gone_view as select 1 as x")
+    manifest = {
+        "nodes": {
+            "model.vipwh.fct_kept": {"resource_type": "model", "schema": "marts", "name": "fct_kept"},
+            "model.vipwh.aliased": {"resource_type": "model", "schema": "staging", "name": "x", "alias": "stg_x"},
+            "model.vipwh.dq": {"resource_type": "model", "schema": "quality", "name": "dq_quarantine_summary"},
+            "test.vipwh.t": {"resource_type": "test", "schema": "raw", "name": "customers_test"},
+        },
+        "disabled": {
+            "model.vipwh.stg_disabled": [
+                {"resource_type": "model", "schema": "staging", "name": "stg_disabled", "config": {"enabled": False}}
+            ]
+        },
+    }
+    assert housekeeping.drop_retired_relations(con, manifest) == [
+        "marts.mart_gone",
+        "marts.mart_gone_view",
+        "staging.stg_renamed_away",
+    ]
+    left = con.execute("select table_schema || '.' || table_name from information_schema.tables order by 1").fetchall()
+    assert [row[0] for row in left] == [
+        "marts.build_info",
+        "marts.fct_kept",
+        "quality.dq_check_results",
+        "raw.customers",
+        "scenarios.scenario_runs",
+        "staging.Stg_Disabled",
+    ]
+
+
 # --- 7. faults end in a summary; the next build recovers -------------------------------------------------------
 
 

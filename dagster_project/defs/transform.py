@@ -14,8 +14,8 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 from dagster_project import project
 from dagster_project.defs.engine import RAW_PARQUET_KEY
 from dagster_project.defs.resources import connect
-from dagster_project.lib import inputs, quality
-from dagster_project.settings import Settings
+from dagster_project.lib import housekeeping, inputs, quality
+from dagster_project.settings import DUCKDB, Settings
 from vipwh import progress
 
 
@@ -139,5 +139,11 @@ def build_dbt_assets() -> dg.AssetsDefinition:
             quality.record_results(con, context.run.run_id, test_outcomes)
         if not invocation.is_successful():
             raise DbtBuildFailed(_failures(invocation))
+        if whole and settings.engine_name() == DUCKDB:
+            with connect(settings) as con:
+                dropped = housekeeping.drop_retired_relations(con, invocation.get_artifact("manifest.json"))
+            if dropped:
+                progress.say(f"dbt: dropped {len(dropped)} relation(s) of models the project no longer has")
+                context.log.info(f"dropped relations of retired models: {', '.join(dropped)}")
 
     return vipwh_dbt

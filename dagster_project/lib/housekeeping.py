@@ -2,7 +2,9 @@
 
 * in ``<warehouse>.published/``: ``.*.duckdb.tmp`` (a snapshot being written), ``*.wal`` files, ``CURRENT.tmp``,
   and Parquet folders that belong to no snapshot file (an interrupted publish);
-* dbt's per-invocation target folders ``dbt_project/target/vipwh_dbt-*``: the newest ``KEEP_DBT_TARGETS`` kept.
+* dbt's per-invocation target folders ``dbt_project/target/vipwh_dbt-*``: the newest ``KEEP_DBT_TARGETS`` kept;
+* after a whole dbt build, the tables and views of a model or seed the project no longer has (dbt never drops
+  them: a renamed model would otherwise stay, stale, and be published under its old name).
 
 Snapshots themselves are pruned by ``publish`` as before.
 """
@@ -10,9 +12,15 @@ Snapshots themselves are pruned by ``publish`` as before.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
+import duckdb
+
+from dagster_project.lib import build_info
 from dagster_project.lib.publish import current_snapshot, published_dir
+from dagster_project.lib.quality.results import RESULTS_TABLE
 
 KEEP_DBT_TARGETS = 3
 
@@ -51,3 +59,37 @@ def prune_dbt_targets(target_dir: Path, keep: int = KEEP_DBT_TARGETS) -> list[st
         shutil.rmtree(old, ignore_errors=True)
         removed.append(old.name)
     return removed
+
+
+# tables in the dbt project's schemas that Python writes (dagster_project/defs/publish.py), not dbt
+WRITTEN_BY_PYTHON = frozenset({build_info.TABLE, RESULTS_TABLE})
+
+
+def drop_retired_relations(con: duckdb.DuckDBPyConnection, manifest: Mapping[str, Any]) -> list[str]:
+    """Drop the tables and views, in the schemas the dbt project builds into, that are no model or seed of it.
+
+    ``manifest`` is the dbt manifest of the build that just ran (its enabled and disabled nodes both count as
+    the project's). Schemas the project does not build into (raw, scenarios, …) are not looked at. Returns the
+    relations dropped, as ``schema.name``.
+    """
+    nodes = [node for node in manifest["nodes"].values()]
+    nodes += [node for versions in manifest.get("disabled", {}).values() for node in versions]
+    built = [node for node in nodes if node.get("resource_type") in ("model", "seed", "snapshot")]
+    known = {f"{node['schema']}.{node.get('alias') or node['name']}".lower() for node in built}
+    schemas = sorted({node["schema"].lower() for node in built if node.get("config", {}).get("enabled", True)})
+    if not schemas:
+        return []
+    relations = con.execute(
+        f"""select table_schema, table_name, table_type from information_schema.tables
+            where table_catalog = current_database() and lower(table_schema) in ({", ".join("?" for _ in schemas)})
+            order by 1, 2""",
+        schemas,
+    ).fetchall()
+    dropped = []
+    for schema, name, kind in relations:
+        qualified = f"{schema}.{name}"
+        if qualified.lower() in known or qualified.lower() in WRITTEN_BY_PYTHON:
+            continue
+        con.execute(f'drop {"view" if kind == "VIEW" else "table"} if exists "{schema}"."{name}"')
+        dropped.append(qualified)
+    return dropped
