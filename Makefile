@@ -40,8 +40,8 @@ test: $(STAMP) lint
 ## lint: ruff (check and format); sqlfluff runs as a test beside the others (tests/test_lint_sql.py), or alone
 ## with `make lint-sql`
 lint: $(STAMP)
-	$(BIN)/ruff check vipwh dagster_project tests
-	$(BIN)/ruff format --check vipwh dagster_project tests
+	$(BIN)/ruff check vipwh dagster_project tests notebooks scripts
+	$(BIN)/ruff format --check vipwh dagster_project tests notebooks scripts
 
 ## lint-sql: sqlfluff (.sqlfluff: dbt templater, DuckDB dialect) on dbt_project; needs no built warehouse,
 ## dbt's connection opens a throw-away DuckDB file

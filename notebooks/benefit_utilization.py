@@ -59,15 +59,14 @@ def _(mo):
 
 
 @app.cell
-def _(con, mo, notice):
-    _columns = ("entitlement_year", "service_code", "tier_code", "member_years", "members", "users", "uses",
-                "consumed_units", "entitled_units", "utilization_rate", "non_compliant_uses", "cost_amount")
-    _missing = notice("marts.mart_benefit_utilization", _columns)
+def _(con, mo, notice, queries):
+    _columns = queries.UTILIZATION_COLUMNS
+    _missing = notice(queries.UTILIZATION, _columns)
     mo.stop(_missing is not None, _missing)
     utilization = con.sql(
-        f"""select {', '.join(_columns)},
+        f"""select {", ".join(_columns)},
                    case when member_years > 0 then uses / member_years end as uses_per_member_year
-            from marts.mart_benefit_utilization"""
+            from {queries.UTILIZATION}"""
     ).df()
     year = int(utilization["entitlement_year"].max()) if not utilization.empty else None
     mo.md(f"Latest entitlement year: **{year}**")
@@ -81,8 +80,9 @@ def _(mo, px, queries, services, utilization, year):
     def grid(metric):
         """Service × tier table of one metric for the latest year, services in catalogue order."""
         rows = utilization[(utilization["entitlement_year"] == year) & (utilization["tier_code"] != "none")]
-        table = rows.pivot_table(index="service_code", columns="tier_code", values=metric, aggfunc="first",
-                                 dropna=False)
+        table = rows.pivot_table(
+            index="service_code", columns="tier_code", values=metric, aggfunc="first", dropna=False
+        )
         order = [code for code in services if code in table.index]
         order += sorted(set(table.index) - set(order))
         table = table.reindex(index=order, columns=[code for code in queries.TIER_CODES if code in table.columns])
@@ -92,8 +92,13 @@ def _(mo, px, queries, services, utilization, year):
 
     utilization_grid = grid("utilization_rate")
     uses_grid = grid("uses_per_member_year")
-    px.imshow(utilization_grid, aspect="auto", color_continuous_scale="YlOrRd", text_auto=".0%",
-              title=f"{year} 利用率 utilization rate (blank = unlimited or not entitled)")
+    px.imshow(
+        utilization_grid,
+        aspect="auto",
+        color_continuous_scale="YlOrRd",
+        text_auto=".0%",
+        title=f"{year} 利用率 utilization rate (blank = unlimited or not entitled)",
+    )
     return uses_grid, utilization_grid
 
 
@@ -116,10 +121,23 @@ def _(mo):
 
 @app.cell
 def _(con, mo, tables):
-    _leakage = ("usage_id", "service_code", "entitlement_year", "tier_code_at_service", "non_compliance_reason",
-                "cost_amount")
-    _usage = ("usage_id", "service_code", "entitlement_year", "tier_code_at_service", "is_compliant",
-              "consumed_quantity", "cost_amount")
+    _leakage = (
+        "usage_id",
+        "service_code",
+        "entitlement_year",
+        "tier_code_at_service",
+        "non_compliance_reason",
+        "cost_amount",
+    )
+    _usage = (
+        "usage_id",
+        "service_code",
+        "entitlement_year",
+        "tier_code_at_service",
+        "is_compliant",
+        "consumed_quantity",
+        "cost_amount",
+    )
     if all(column in tables.get("marts.mart_benefit_leakage", []) for column in _leakage):
         non_compliant = con.sql(
             """select usage_id, service_code, entitlement_year, coalesce(tier_code_at_service, 'none') as tier_code,
@@ -127,8 +145,11 @@ def _(con, mo, tables):
                from marts.mart_benefit_leakage"""
         ).df()
     elif all(column in tables.get("marts.fct_benefit_usage", []) for column in _usage):
-        _reason = ("non_compliance_reason" if "non_compliance_reason" in tables["marts.fct_benefit_usage"]
-                   else "'non_compliant'")
+        _reason = (
+            "non_compliance_reason"
+            if "non_compliance_reason" in tables["marts.fct_benefit_usage"]
+            else "'non_compliant'"
+        )
         non_compliant = con.sql(
             f"""select usage_id, service_code, entitlement_year, coalesce(tier_code_at_service, 'none') as tier_code,
                        coalesce({_reason}, 'unknown') as reason, cast(cost_amount as double) as cost_amount
@@ -137,8 +158,10 @@ def _(con, mo, tables):
         ).df()
     else:
         non_compliant = None
-    mo.stop(non_compliant is None, mo.md("> Neither `marts.mart_benefit_leakage` nor `marts.fct_benefit_usage` "
-                                         "is in this snapshot yet."))
+    mo.stop(
+        non_compliant is None,
+        mo.md("> Neither `marts.mart_benefit_leakage` nor `marts.fct_benefit_usage` is in this snapshot yet."),
+    )
     mo.md(f"**{len(non_compliant):,}** non-compliant uses costing **{non_compliant['cost_amount'].sum():,.0f}** CNY.")
     return (non_compliant,)
 
@@ -188,19 +211,32 @@ def _(con, mo, notice, px, queries):
     cost_per_member_year["tier"] = cost_per_member_year["tier_code"].map(queries.tier_label)
     overall_cost_per_member_year = {
         int(_year): queries.overall_cost_per_member_year(_rows)
-        for _year, _rows in cost_per_member_year.groupby("entitlement_year")}
-    _figure = px.bar(cost_per_member_year, x="entitlement_year", y="cost_per_member_year", color="tier",
-                     barmode="group", category_orders={"tier": [queries.tier_label(c) for c in queries.TIER_CODES]},
-                     title="每会员人年权益成本 benefit cost per member-year (CNY)")
+        for _year, _rows in cost_per_member_year.groupby("entitlement_year")
+    }
+    _figure = px.bar(
+        cost_per_member_year,
+        x="entitlement_year",
+        y="cost_per_member_year",
+        color="tier",
+        barmode="group",
+        category_orders={"tier": [queries.tier_label(c) for c in queries.TIER_CODES]},
+        title="每会员人年权益成本 benefit cost per member-year (CNY)",
+    )
     _figure.update_xaxes(type="category")
     _overall = queries.display_frame(
-        cost_per_member_year.groupby("entitlement_year", as_index=False)[["member_years", "cost_amount"]].sum()
+        cost_per_member_year.groupby("entitlement_year", as_index=False)[["member_years", "cost_amount"]]
+        .sum()
         .assign(cost_per_member_year=lambda frame: frame["cost_amount"] / frame["member_years"]),
-        money=("cost_amount", "cost_per_member_year"), integers=("entitlement_year",))
+        money=("cost_amount", "cost_per_member_year"),
+        integers=("entitlement_year",),
+    )
     _shown = queries.display_frame(
-        cost_per_member_year[["entitlement_year", "tier", "members", "member_years", "cost_amount",
-                              "cost_per_member_year"]],
-        money=("cost_amount", "cost_per_member_year"), integers=("entitlement_year", "members"))
+        cost_per_member_year[
+            ["entitlement_year", "tier", "members", "member_years", "cost_amount", "cost_per_member_year"]
+        ],
+        money=("cost_amount", "cost_per_member_year"),
+        integers=("entitlement_year", "members"),
+    )
     mo.vstack([_figure, mo.md("**全部会员 all members**"), _overall, mo.md("**各星级 by tier**"), _shown])
     return cost_per_member_year, overall_cost_per_member_year
 

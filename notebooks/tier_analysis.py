@@ -70,8 +70,15 @@ def _(con, mo, notice, px, queries):
     tier_mix["share"] = tier_mix["members"] / tier_mix.groupby("month")["members"].transform("sum")
     _order = [queries.tier_label(code) for code in queries.TIER_CODES]
     _colors = {queries.tier_label(code): color for code, color in queries.TIER_COLORS.items()}
-    px.area(tier_mix, x="month", y="share", color="tier", category_orders={"tier": _order},
-            color_discrete_map=_colors, title="各星级占比 share of members per tier (month end)")
+    px.area(
+        tier_mix,
+        x="month",
+        y="share",
+        color="tier",
+        category_orders={"tier": _order},
+        color_discrete_map=_colors,
+        title="各星级占比 share of members per tier (month end)",
+    )
     return (tier_mix,)
 
 
@@ -103,12 +110,20 @@ def _(con, mo, notice, px, queries):
         """select month, from_tier_code, to_tier_code, sum(members) as members
            from marts.mart_tier_migration group by all order by month"""
     ).df()
-    migration["kind"] = [queries.migration_kind(before, after)
-                         for before, after in zip(migration["from_tier_code"], migration["to_tier_code"])]
+    migration["kind"] = [
+        queries.migration_kind(before, after)
+        for before, after in zip(migration["from_tier_code"], migration["to_tier_code"], strict=True)
+    ]
     _per_month = migration.groupby(["month", "kind"], as_index=False)["members"].sum()
     _per_month["kind"] = _per_month["kind"].map(queries.MIGRATION_KIND_LABELS)
-    px.bar(_per_month, x="month", y="members", color="kind", barmode="group",
-           title="每月变动 joins, upgrades, downgrades and leaves per month")
+    px.bar(
+        _per_month,
+        x="month",
+        y="members",
+        color="kind",
+        barmode="group",
+        title="每月变动 joins, upgrades, downgrades and leaves per month",
+    )
     return (migration,)
 
 
@@ -147,8 +162,12 @@ def _(con, pd, queries, tables):
             [_as_of, _as_of],
         ).df()
     else:
-        thresholds = pd.DataFrame({"tier_code": ["star1", "star2", "star3", "star4", "star5"],
-                                   "lower_bound": [30_000.0, 45_000.0, 150_000.0, 300_000.0, 500_000.0]})
+        thresholds = pd.DataFrame(
+            {
+                "tier_code": ["star1", "star2", "star3", "star4", "star5"],
+                "lower_bound": [30_000.0, 45_000.0, 150_000.0, 300_000.0, 500_000.0],
+            }
+        )
     queries.display_frame(thresholds, money=("lower_bound",))
     return (thresholds,)
 
@@ -163,22 +182,39 @@ def _(con, mo, notice, pd, px, queries, thresholds):
     ).df()
     _rows = []
     for _threshold in thresholds.itertuples():
-        _near = members[(members["rated_premium"] >= 0.8 * _threshold.lower_bound)
-                        & (members["rated_premium"] < 1.2 * _threshold.lower_bound)]
-        _rows.append({
-            "threshold": queries.tier_label(_threshold.tier_code),
-            "lower_bound": _threshold.lower_bound,
-            "within 10% below": int(((_near["rated_premium"] < _threshold.lower_bound)
-                                     & (_near["rated_premium"] >= 0.9 * _threshold.lower_bound)).sum()),
-            "within 10% above": int(((_near["rated_premium"] >= _threshold.lower_bound)
-                                     & (_near["rated_premium"] < 1.1 * _threshold.lower_bound)).sum()),
-            "within ±20%": len(_near),
-        })
+        _near = members[
+            (members["rated_premium"] >= 0.8 * _threshold.lower_bound)
+            & (members["rated_premium"] < 1.2 * _threshold.lower_bound)
+        ]
+        _rows.append(
+            {
+                "threshold": queries.tier_label(_threshold.tier_code),
+                "lower_bound": _threshold.lower_bound,
+                "within 10% below": int(
+                    (
+                        (_near["rated_premium"] < _threshold.lower_bound)
+                        & (_near["rated_premium"] >= 0.9 * _threshold.lower_bound)
+                    ).sum()
+                ),
+                "within 10% above": int(
+                    (
+                        (_near["rated_premium"] >= _threshold.lower_bound)
+                        & (_near["rated_premium"] < 1.1 * _threshold.lower_bound)
+                    ).sum()
+                ),
+                "within ±20%": len(_near),
+            }
+        )
     near_thresholds = pd.DataFrame(_rows)
     _positive = members[members["rated_premium"] > 0]
-    _figure = px.histogram(_positive.assign(tier=_positive["tier_code"].map(queries.tier_label)),
-                           x="rated_premium", color="tier", nbins=80, log_x=False,
-                           title="定级保费分布 rated premium of members (CNY), thresholds dashed")
+    _figure = px.histogram(
+        _positive.assign(tier=_positive["tier_code"].map(queries.tier_label)),
+        x="rated_premium",
+        color="tier",
+        nbins=80,
+        log_x=False,
+        title="定级保费分布 rated premium of members (CNY), thresholds dashed",
+    )
     for _bound in thresholds["lower_bound"]:
         _figure.add_vline(x=_bound, line_dash="dash", line_color="#555555")
     mo.vstack([_figure, queries.display_frame(near_thresholds, money=("lower_bound",))])

@@ -171,6 +171,22 @@ def as_of_date(con: duckdb.DuckDBPyConnection, tables: dict[str, list[str]] | No
     return con.sql(sql).fetchall()[0][0] if sql else None
 
 
+UTILIZATION = "marts.mart_benefit_utilization"
+# the columns of the utilization mart that the dashboard page and the notebook read
+UTILIZATION_COLUMNS = (
+    "entitlement_year",
+    "service_code",
+    "tier_code",
+    "member_years",
+    "members",
+    "users",
+    "uses",
+    "consumed_units",
+    "entitled_units",
+    "utilization_rate",
+    "non_compliant_uses",
+    "cost_amount",
+)
 EXPOSURE = "marts.mart_member_exposure"
 EXPOSURE_COLUMNS = ("entitlement_year", "tier_code", "member_years", "members")
 

@@ -7,20 +7,7 @@ import streamlit as st
 from vipwh.dashboard import queries
 from vipwh.dashboard.common import mark_partial_month, open_page, show_table, tier_axis, tier_color_map
 
-REQUIRED = (
-    "entitlement_year",
-    "service_code",
-    "tier_code",
-    "member_years",
-    "members",
-    "users",
-    "uses",
-    "consumed_units",
-    "entitled_units",
-    "utilization_rate",
-    "non_compliant_uses",
-    "cost_amount",
-)
+REQUIRED = queries.UTILIZATION_COLUMNS
 METRICS = {
     "utilization_rate": ("利用率 utilization (consumed ÷ entitled units)", ".0%"),
     "uses_per_member_year": ("人年使用次数 uses per member-year", ".2f"),
@@ -37,14 +24,14 @@ snapshot = open_page(
 )
 if snapshot is None:
     st.stop()
-if not snapshot.require("marts.mart_benefit_utilization", REQUIRED, "使用率 utilization"):
+if not snapshot.require(queries.UTILIZATION, REQUIRED, "使用率 utilization"):
     st.stop()
 
 utilization = snapshot.sql(
     f"""select {", ".join(REQUIRED)},
                case when member_years > 0 then uses / member_years end as uses_per_member_year,
                case when members > 0 then users / members end as user_share
-        from marts.mart_benefit_utilization"""
+        from {queries.UTILIZATION}"""
 )
 if utilization.empty:
     st.info("尚无使用数据 — no utilization rows yet.")
