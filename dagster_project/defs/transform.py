@@ -135,15 +135,16 @@ def build_dbt_assets() -> dg.AssetsDefinition:
             yield event
         _keep_run_results(invocation, settings)
         project.keep_partial_parse(invocation.target_path)
+        succeeded = invocation.is_successful()
+        dropped = []
         with connect(settings) as con:
             quality.record_results(con, context.run.run_id, test_outcomes)
-        if not invocation.is_successful():
-            raise DbtBuildFailed(_failures(invocation))
-        if whole and settings.engine_name() == DUCKDB:
-            with connect(settings) as con:
+            if succeeded and whole and settings.engine_name() == DUCKDB:
                 dropped = housekeeping.drop_retired_relations(con, invocation.get_artifact("manifest.json"))
-            if dropped:
-                progress.say(f"dbt: dropped {len(dropped)} relation(s) of models the project no longer has")
-                context.log.info(f"dropped relations of retired models: {', '.join(dropped)}")
+        if not succeeded:
+            raise DbtBuildFailed(_failures(invocation))
+        if dropped:
+            progress.say(f"dbt: dropped {len(dropped)} relation(s) of models the project no longer has")
+            context.log.info(f"dropped relations of retired models: {', '.join(dropped)}")
 
     return vipwh_dbt

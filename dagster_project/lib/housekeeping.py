@@ -72,7 +72,7 @@ def drop_retired_relations(con: duckdb.DuckDBPyConnection, manifest: Mapping[str
     the project's). Schemas the project does not build into (raw, scenarios, …) are not looked at. Returns the
     relations dropped, as ``schema.name``.
     """
-    nodes = [node for node in manifest["nodes"].values()]
+    nodes = list(manifest["nodes"].values())
     nodes += [node for versions in manifest.get("disabled", {}).values() for node in versions]
     built = [node for node in nodes if node.get("resource_type") in ("model", "seed", "snapshot")]
     known = {f"{node['schema']}.{node.get('alias') or node['name']}".lower() for node in built}
