@@ -1,6 +1,3 @@
--- A view: the filter keeps nearly every staged row, so a table would be a second copy of staging
--- (docs/decisions.md, "The resolved rows are views").
-{{ config(materialized='view') }}
 -- The staged service uses whose holder is a known customer and whose beneficiary, when named, a resolved
 -- relative.
 with
