@@ -278,6 +278,104 @@ def test_utf8_bom_is_accepted(workdir: Path):
     assert query(workdir / "wh.duckdb", "select holder_id from raw.customers") == [("H1",)]
 
 
+# --- files read in blocks ------------------------------------------------------------------------
+
+# customers.csv with five records; the second spans two lines (a quoted newline) and the fourth holds a
+# doubled quote: a block must end only between records
+BLOCKY_CUSTOMERS = (
+    b"holder_id,gender,birth_date,province,city,id_number\n"
+    b"H1,F,1980-02-29,\xe6\xb5\x99\xe6\xb1\x9f\xe7\x9c\x81,A,330106198002290026\n"
+    b'H2,M,1981-01-01,P,"two\nlines",110101199003070011\n'
+    b"H3,X,1982-01-01,P,C,\n"
+    b'H4,F,1983-01-01,P,"say ""hi""",\n'
+    b"H5,F,1984-01-01,P,E,\n"
+)
+
+
+@pytest.mark.parametrize(
+    "chunk_rows,read_bytes,fewest,most", [(1, 7, 3, 5), (2, 16, 2, 5), (1, 1 << 20, 1, 1), (100, 7, 1, 1)]
+)
+def test_a_file_is_read_in_blocks_of_whole_records(
+    tmp_path: Path, monkeypatch, chunk_rows: int, read_bytes: int, fewest: int, most: int
+):
+    from dagster_project.lib import parse
+    from vipwh.contract import FILES_BY_NAME
+
+    # small reads: most of them end inside a record, several inside H2's or H4's quoted field
+    monkeypatch.setattr(parse, "_BLOCK_BYTES", read_bytes)
+    path = tmp_path / "customers.csv"
+    path.write_bytes(BLOCKY_CUSTOMERS)
+    frames = list(parse.read_extract_chunks(path, FILES_BY_NAME["customers.csv"], chunk_rows=chunk_rows))
+    rows = [row for frame in frames for row in frame.select(parse.LINE, "holder_id", "city").iter_rows()]
+    # source lines count records from 2 (the header is line 1), as when the file is read whole
+    assert rows == [(2, "H1", "A"), (3, "H2", "two\nlines"), (4, "H3", "C"), (5, "H4", 'say "hi"'), (6, "H5", "E")]
+    # a block is cut once chunk_rows lines are read, after the last whole record read (so it holds one
+    # record or more): small reads give several blocks; one read of the whole file, or 100 lines asked of
+    # a 6-line file, one block
+    assert fewest <= len(frames) <= most
+
+
+def test_a_header_alone_gives_its_columns(tmp_path: Path):
+    from dagster_project.lib.parse import read_extract_chunks
+    from vipwh.contract import FILES_BY_NAME
+
+    path = tmp_path / "customers.csv"
+    path.write_bytes(BLOCKY_CUSTOMERS.split(b"\n")[0] + b"\n")
+    frames = list(read_extract_chunks(path, FILES_BY_NAME["customers.csv"], chunk_rows=2))
+    assert [frame.height for frame in frames] == [0]
+    assert "holder_id" in frames[0].columns
+
+
+def test_a_file_loaded_in_blocks_is_one_load(workdir: Path, monkeypatch):
+    from dagster_project.lib import load, parse
+
+    monkeypatch.setattr(parse, "CHUNK_ROWS", 1)
+    monkeypatch.setattr(parse, "_BLOCK_BYTES", 7)
+    blocks: list[int] = []
+    validate = load.validate
+    monkeypatch.setattr(load, "validate", lambda frame, *args: blocks.append(frame.height) or validate(frame, *args))
+    write_batch(workdir / "landing", "2026-01-05", {"customers.csv": BLOCKY_CUSTOMERS})
+    warehouse = workdir / "wh.duckdb"
+    ingest(workdir / "landing", warehouse)
+    assert len(blocks) >= 3 and sum(blocks) == 5
+    # H3's gender X is quarantined from the second block; the others load, each with its source line
+    assert _files(warehouse)["customers.csv"] == (5, 4, 1)
+    assert query(warehouse, "select holder_id, _source_line from raw.customers order by 1") == [
+        ("H1", 2),
+        ("H2", 3),
+        ("H4", 5),
+        ("H5", 6),
+    ]
+    assert query(warehouse, "select source_line, reason from raw.quarantine") == [(4, "unknown gender 'X'")]
+
+
+def test_a_file_failing_in_its_last_block_leaves_nothing_of_the_batch(workdir: Path, monkeypatch):
+    import duckdb
+
+    from dagster_project.lib import load, parse
+
+    monkeypatch.setattr(parse, "CHUNK_ROWS", 1)
+    monkeypatch.setattr(parse, "_BLOCK_BYTES", 7)
+    calls: list[int] = []
+    insert = load._insert_loaded
+
+    def refuse_the_third(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise duckdb.ConversionException("Conversion Error: cannot cast")
+        insert(*args, **kwargs)
+
+    monkeypatch.setattr(load, "_insert_loaded", refuse_the_third)
+    write_batch(workdir / "landing", "2026-01-05", {"customers.csv": BLOCKY_CUSTOMERS})
+    rejected, counts = _rejected(workdir)
+    assert len(calls) == 2  # the first block was inserted before the second failed
+    assert [o.message for o in rejected] == [
+        "batch 2026-01-05 rejected: customers.csv could not be stored "
+        "(ConversionException: Conversion Error: cannot cast)"
+    ]
+    assert counts == NOTHING
+
+
 # --- idempotency and load order -------------------------------------------------------------------
 
 

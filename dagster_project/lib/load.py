@@ -30,7 +30,7 @@ from dagster_project.lib.parse import (
     TYPED,
     MissingColumnsError,
     UndecodableError,
-    read_extract,
+    read_extract_chunks,
     validate,
 )
 from dagster_project.lib.warehouse import raw_columns
@@ -215,33 +215,31 @@ def load_file(
         return None
     extract_date = batch.extract_date
     problem: str | None = None
-    note: str | None = None
+    stored = _Stored()
     try:
-        frame = read_extract(batch.folder / extract.name, extract, batch.encoding)
-        extra = [name for name in frame.columns if name not in extract.column_names and not name.startswith("_")]
-        if extra:
-            note = f"{extract.name}: column(s) beyond the contract ignored: {', '.join(extra)}"
-        checked = validate(frame, extract, service_codes())
+        _store(con, extract, batch, spec.rows, stored, key, now)
     except MissingColumnsError as exc:
-        checked, problem = None, str(exc)
+        problem = str(exc)
     except UndecodableError as exc:
-        checked, problem = None, str(exc)
+        problem = str(exc)
     except (UnicodeDecodeError, pl.exceptions.PolarsError) as exc:
-        checked, problem = None, f"{extract.name} cannot be read as {batch.encoding} CSV ({exc})"
-    rows_in_file = checked.height if checked is not None else 0
-    if checked is not None and rows_in_file != spec.rows:
-        problem = f"{extract.name} has {rows_in_file} rows, manifest says {spec.rows}"
-    good = bad = None
-    if checked is not None and problem is None:
-        good = checked.filter(pl.col(REASON).is_null())
-        bad = checked.filter(pl.col(REASON).is_not_null())
-    try:
-        loaded, quarantined = _store(con, extract, good, bad, extract_date, key, now)
+        problem = f"{extract.name} cannot be read as {batch.encoding} CSV ({exc})"
+    except _RowCountDisagrees:
+        problem = f"{extract.name} has {stored.rows_in_file} rows, manifest says {spec.rows}"
     except (duckdb.DataError, duckdb.IntegrityError) as exc:
         # the data itself (a value the checks above let through): reject the batch. Operational faults (disk
         # full, a lock, memory) are not the batch's fault: they fail the step, and the next build retries.
         problem = f"{extract.name} could not be stored ({type(exc).__name__}: {str(exc).splitlines()[0][:300]})"
-        loaded, quarantined = _store(con, extract, None, None, extract_date, key, now)
+    if problem is not None:
+        # nothing of the file is kept (its transaction was rolled back); nor what an earlier attempt left
+        _wipe(con, extract, extract_date)
+        stored.rows_loaded = stored.rows_quarantined = 0
+    rows_in_file, loaded, quarantined, note = (
+        stored.rows_in_file,
+        stored.rows_loaded,
+        stored.rows_quarantined,
+        stored.note,
+    )
     with _transaction(con):
         con.execute(
             "delete from raw.batch_files where extract_date = ? and file_name = ?", [extract_date, extract.name]
@@ -267,17 +265,57 @@ def load_file(
     return FileLoad(extract_date.isoformat(), extract.name, spec.rows, rows_in_file, loaded, quarantined, problem, note)
 
 
-def _store(
-    con, extract: ExtractFile, good: pl.DataFrame | None, bad: pl.DataFrame | None, extract_date, key: bytes, now
-) -> tuple[int, int]:
-    """Replace what an earlier attempt left of this file with its good and bad rows, in one transaction."""
+class _RowCountDisagrees(Exception):
+    """The file holds another number of records than its manifest says (nothing of it is kept)."""
+
+
+@dataclass
+class _Stored:
+    """What ``_store`` got through, block by block: still known when it stops on a bad file."""
+
+    rows_in_file: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    note: str | None = None
+
+
+def _store(con, extract: ExtractFile, batch: batch_lib.Batch, rows_in_manifest: int, stored: _Stored, key, now) -> None:
+    """Replace what an earlier attempt left of this file with its good and bad rows, in one transaction.
+
+    The file is parsed, judged and inserted ``parse.CHUNK_ROWS`` records at a time, so memory does not grow
+    with the file; the transaction makes the blocks one load (any error rolls all of them back). A file
+    whose records disagree in number with its manifest is rolled back too (``_RowCountDisagrees``).
+    """
+    assert batch.extract_date is not None
+    extract_date = batch.extract_date
     with _transaction(con):
         con.execute(f"delete from raw.{extract.table} where _extract_date = ?", [extract_date])
         con.execute("delete from raw.quarantine where extract_date = ? and file_name = ?", [extract_date, extract.name])
-        if good is not None and bad is not None:
+        for frame in read_extract_chunks(batch.folder / extract.name, extract, batch.encoding):
+            if stored.rows_in_file == 0:
+                extra = [
+                    name for name in frame.columns if name not in extract.column_names and not name.startswith("_")
+                ]
+                if extra:
+                    stored.note = f"{extract.name}: column(s) beyond the contract ignored: {', '.join(extra)}"
+            checked = validate(frame, extract, service_codes())
+            stored.rows_in_file += checked.height
+            if stored.rows_in_file > rows_in_manifest:
+                continue  # the file is rejected whole: count its rows, store none
+            good = checked.filter(pl.col(REASON).is_null())
+            bad = checked.filter(pl.col(REASON).is_not_null())
             _insert_loaded(con, extract, good, extract_date, key, now)
             _insert_quarantine(con, extract, bad, extract_date, key, now)
-    return (good.height if good is not None else 0), (bad.height if bad is not None else 0)
+            stored.rows_loaded += good.height
+            stored.rows_quarantined += bad.height
+        if stored.rows_in_file != rows_in_manifest:
+            raise _RowCountDisagrees
+
+
+def _wipe(con, extract: ExtractFile, extract_date) -> None:
+    with _transaction(con):
+        con.execute(f"delete from raw.{extract.table} where _extract_date = ?", [extract_date])
+        con.execute("delete from raw.quarantine where extract_date = ? and file_name = ?", [extract_date, extract.name])
 
 
 def _insert_loaded(con, extract: ExtractFile, good: pl.DataFrame, extract_date, key: bytes, now) -> None:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
 import json
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import polars as pl
@@ -41,6 +42,10 @@ _TIMESTAMP_FORMATS = (
 _TIMESTAMP_PATTERN = r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?$"
 _FLAG_VALUES = {"0": False, "1": True, "false": False, "true": True}
 RAGGED = "_ragged"
+# records parsed and loaded at a time: a 500 000-row block of the widest extract (service usage) is about
+# 0.3 GiB in polars, typed twins included (docs/benchmarks.md, "Ingestion in blocks")
+CHUNK_ROWS = 500_000
+_BLOCK_BYTES = 1 << 24  # read size while looking for a block's end
 
 
 class UndecodableError(ValueError):
@@ -92,47 +97,103 @@ def _field_counts_agree(path: Path) -> bool:
         return all(len(record) == width for record in reader)
 
 
-def _read_strict(path: Path) -> pl.DataFrame:
-    return pl.read_csv(path, infer_schema=False, row_index_name=LINE, row_index_offset=2, raise_if_empty=False)
+def _record_blocks(path: Path, chunk_rows: int) -> Iterator[tuple[bytes, bytes]]:
+    """The file's header line, and blocks of whole records: a block is cut once ``chunk_rows`` lines are
+    read, after the last record they end.
+
+    A newline ends a record when the quotes before it are even in number: a quote opens or closes a field,
+    and a quote inside a quoted field is doubled (RFC 4180), so a newline inside a quoted field always
+    follows an odd number. Each block starts where a record starts. One block is held at a time.
+    """
+    with path.open("rb") as src:
+        header = src.readline()
+        pending = bytearray()
+        while True:
+            data = src.read(_BLOCK_BYTES)
+            if not data:
+                if pending:
+                    yield header, bytes(pending)
+                return
+            pending += data
+            if pending.count(b"\n") < chunk_rows:
+                continue
+            end = _last_record_end(pending)
+            if end == 0:  # one quoted field spans the whole block: read on
+                continue
+            yield header, bytes(pending[:end])
+            del pending[:end]
 
 
-def _read_tolerant(path: Path) -> pl.DataFrame:
+def _last_record_end(block: bytearray) -> int:
+    """The position just after the last newline of ``block`` that ends a record (0 when none does)."""
+    end = len(block)
+    while (newline := block.rfind(b"\n", 0, end)) >= 0:
+        if block.count(b'"', 0, newline) % 2 == 0:
+            return newline + 1
+        end = newline
+    return 0
+
+
+def _read_strict(path: Path, chunk_rows: int) -> Iterator[pl.DataFrame]:
+    offset = 2  # the header is line 1
+    for header, block in _record_blocks(path, chunk_rows):
+        frame = pl.read_csv(
+            io.BytesIO(header + block),
+            infer_schema=False,
+            row_index_name=LINE,
+            row_index_offset=offset,
+            raise_if_empty=False,
+        )
+        offset += frame.height
+        yield frame
+
+
+def _read_tolerant(path: Path, chunk_rows: int) -> Iterator[pl.DataFrame]:
     """Slow path for files with ragged lines: every record kept, ragged ones marked and never typed."""
-    header: list[str] = []
-    records: list[list[str | None]] = []
-    lines: list[int] = []
-    ragged: list[str | None] = []
-    raw: list[str | None] = []
     with path.open(encoding="utf-8-sig", newline="") as fh:
         reader = csv.reader(fh)
         header = next(reader, [])
         width = len(header)
-        for record in reader:
-            lines.append(reader.line_num)
-            if len(record) != width:
-                # fields may have shifted: none of them is typed or loaded, the record is kept whole
-                ragged.append(f"line {reader.line_num} has {len(record)} fields, header has {width}")
-                raw.append(json.dumps(record, ensure_ascii=False))
-                records.append([None] * width)
-            else:
-                ragged.append(None)
-                raw.append(None)
-                records.append([value if value != "" else None for value in record])
-    data = {name: [rec[i] for rec in records] for i, name in enumerate(header)}
-    frame = pl.DataFrame(data, schema={name: pl.String for name in header})
-    return frame.with_columns(
-        pl.Series(LINE, lines, dtype=pl.UInt32),
-        pl.Series(RAGGED, ragged, dtype=pl.String),
-        pl.Series(RAGGED_FIELDS, raw, dtype=pl.String),
-    ).select([LINE, *header, RAGGED, RAGGED_FIELDS])
+        while True:
+            records: list[list[str | None]] = []
+            lines: list[int] = []
+            ragged: list[str | None] = []
+            raw: list[str | None] = []
+            for record in reader:
+                lines.append(reader.line_num)
+                if len(record) != width:
+                    # fields may have shifted: none of them is typed or loaded, the record is kept whole
+                    ragged.append(f"line {reader.line_num} has {len(record)} fields, header has {width}")
+                    raw.append(json.dumps(record, ensure_ascii=False))
+                    records.append([None] * width)
+                else:
+                    ragged.append(None)
+                    raw.append(None)
+                    records.append([value if value != "" else None for value in record])
+                if len(records) == chunk_rows:
+                    break
+            data = {name: [rec[i] for rec in records] for i, name in enumerate(header)}
+            frame = pl.DataFrame(data, schema={name: pl.String for name in header})
+            yield frame.with_columns(
+                pl.Series(LINE, lines, dtype=pl.UInt32),
+                pl.Series(RAGGED, ragged, dtype=pl.String),
+                pl.Series(RAGGED_FIELDS, raw, dtype=pl.String),
+            ).select([LINE, *header, RAGGED, RAGGED_FIELDS])
+            if len(records) < chunk_rows:
+                return
 
 
-def read_extract(path: Path, extract: ExtractFile, encoding: str = "utf-8") -> pl.DataFrame:
-    """Read an extract file as text columns plus its source line (header = line 1).
+def read_extract_chunks(
+    path: Path, extract: ExtractFile, encoding: str = "utf-8", chunk_rows: int | None = None
+) -> Iterator[pl.DataFrame]:
+    """Read an extract file as text columns plus its source line (header = line 1), ``chunk_rows`` records
+    at a time (so memory does not grow with the file); at least one frame, even for a header alone.
 
-    Bytes that do not decode reject the file (``UndecodableError``, naming the line); a record with more or
-    fewer fields than the header is kept as a ragged row (``_ragged`` holds the reason), never shifted.
+    Bytes that do not decode reject the file (``UndecodableError``, naming the line) before any frame; a
+    record with more or fewer fields than the header is kept as a ragged row (``_ragged`` holds the reason),
+    never shifted.
     """
+    chunk_rows = chunk_rows or CHUNK_ROWS
     with tempfile.TemporaryDirectory(prefix="vipwh-parse-") as tmp:
         if encoding == "utf-8":
             _check_decodes(path, encoding, None)
@@ -140,12 +201,28 @@ def read_extract(path: Path, extract: ExtractFile, encoding: str = "utf-8") -> p
         else:
             source = Path(tmp) / (path.name + ".utf8")
             _check_decodes(path, encoding, source)
-        frame = _read_strict(source) if _field_counts_agree(source) else _read_tolerant(source)
-    if RAGGED not in frame.columns:
-        frame = frame.with_columns(
-            pl.lit(None, dtype=pl.String).alias(RAGGED), pl.lit(None, dtype=pl.String).alias(RAGGED_FIELDS)
-        )
-    return frame
+        frames = _read_strict(source, chunk_rows) if _field_counts_agree(source) else _read_tolerant(source, chunk_rows)
+        produced = False
+        for frame in frames:
+            produced = True
+            yield _with_ragged_columns(frame)
+        if not produced:  # a header alone (or an empty file): the columns, no rows
+            yield _with_ragged_columns(
+                pl.read_csv(source, infer_schema=False, row_index_name=LINE, row_index_offset=2, raise_if_empty=False)
+            )
+
+
+def _with_ragged_columns(frame: pl.DataFrame) -> pl.DataFrame:
+    if RAGGED in frame.columns:
+        return frame
+    return frame.with_columns(
+        pl.lit(None, dtype=pl.String).alias(RAGGED), pl.lit(None, dtype=pl.String).alias(RAGGED_FIELDS)
+    )
+
+
+def read_extract(path: Path, extract: ExtractFile, encoding: str = "utf-8") -> pl.DataFrame:
+    """The whole file as one frame (``read_extract_chunks``, concatenated): for tests and small files."""
+    return pl.concat(list(read_extract_chunks(path, extract, encoding)), how="vertical")
 
 
 def _text(name: str) -> pl.Expr:
