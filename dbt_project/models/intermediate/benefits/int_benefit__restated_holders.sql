@@ -1,6 +1,7 @@
 -- The holders whose tier history as recorded at the time (int_member_tier_history_as_recorded) differs from
--- the corrected one (fct_member_tier_history): the only holders whose uses int_benefit__usage_judged judges
--- on the 'as_recorded' basis too (a holder's verdicts depend on that holder's history alone).
+-- the corrected one (the effective basis of int_member__tier_history, which fct_member_tier_history
+-- publishes): the only holders whose uses int_benefit__usage_judged judges on the 'as_recorded' basis too
+-- (a holder's verdicts depend on that holder's history alone). Both histories end in valid_until.
 with
 
 recorded_history as (
@@ -8,7 +9,8 @@ recorded_history as (
 ),
 
 corrected_history as (
-    select * from {{ ref('fct_member_tier_history') }}
+    select * from {{ ref('int_member__tier_history') }}
+    where basis = 'effective'
 ),
 
 restated_intervals as (
@@ -19,7 +21,7 @@ restated_intervals as (
             recorded_history.holder_id = corrected_history.holder_id
             and recorded_history.valid_from = corrected_history.valid_from
             and coalesce(recorded_history.valid_until, cast('9999-12-31' as date))
-            = coalesce(corrected_history.valid_to, cast('9999-12-31' as date))
+            = coalesce(corrected_history.valid_until, cast('9999-12-31' as date))
             and recorded_history.tier_code = corrected_history.tier_code
     where
         recorded_history.holder_id is null

@@ -1,7 +1,8 @@
 {{ config(materialized='view') }}
 -- Every service use judged against the entitlement rules (RULES.md §6; decisions in
 -- docs/decisions_benefits.md) of the tier the holder held on the service date, for each basis:
---   effective   = against the corrected tier history (fct_member_tier_history): every use;
+--   effective   = against the corrected tier history (int_member__tier_history's effective basis, which
+--                 fct_member_tier_history publishes): every use;
 --   as_recorded = against the history as recorded at the time (int_member_tier_history_as_recorded): only
 --                 the uses of holders whose two histories differ (int_benefit__restated_holders), since a
 --                 holder's verdicts depend on that holder's history alone.
@@ -39,7 +40,8 @@ restated_holders as (
 ),
 
 corrected_history as (
-    select * from {{ ref('fct_member_tier_history') }}
+    select * from {{ ref('int_member__tier_history') }}
+    where basis = 'effective'
 ),
 
 recorded_history as (
@@ -113,7 +115,7 @@ tier_history as (
         'effective' as basis,
         corrected_history.holder_id,
         corrected_history.valid_from,
-        corrected_history.valid_to as valid_until,
+        corrected_history.valid_until,
         corrected_history.tier_code,
         corrected_history.tier_rank
     from corrected_history
