@@ -80,13 +80,21 @@ def build_publish_asset(mart_keys: Sequence[dg.AssetKey]) -> dg.AssetsDefinition
         group_name="publish",
         deps=[*mart_keys, BUILD_INFO_KEY],
         description="Consistent read-only snapshot of marts, rules and quality results (DuckDB file + "
-        "Parquet), swapped in atomically; readers (`vipwh sql`, dashboards) use only this.",
+        "Parquet), swapped in atomically; readers (`vipwh sql`, dashboards) use only this. Only the tables "
+        "that differ from the current snapshot are written; the rest are kept from it.",
     )
     def snapshot(context: dg.AssetExecutionContext, settings: Settings) -> dg.MaterializeResult:
         with connect(settings) as con:
             snapshot_id = f"{datetime.now():%Y%m%dT%H%M%S}-{context.run.run_id[:8]}"
-            path = publish_lib.publish(con, settings.warehouse_file(), build_id=snapshot_id)
-            inputs.record(con, inputs.fingerprint(con, settings), context.run.run_id, path)
-        return dg.MaterializeResult(metadata={"snapshot": str(path)})
+            published = publish_lib.publish(con, settings.warehouse_file(), build_id=snapshot_id)
+            inputs.record(con, inputs.fingerprint(con, settings), context.run.run_id, published.snapshot)
+        return dg.MaterializeResult(
+            metadata={
+                "snapshot": str(published.snapshot),
+                "tables_written": len(published.written),
+                "tables_kept": len(published.kept),
+                "written": dg.MetadataValue.text(", ".join(published.written) or "none"),
+            }
+        )
 
     return snapshot

@@ -2,19 +2,28 @@
 
 For a warehouse ``data/warehouse.duckdb`` snapshots live in ``data/warehouse.published/``:
 
-* ``<build_id>.duckdb`` — the schemas readers need (marts, rules, quality), copied table by table;
+* ``<build_id>.duckdb`` — the schemas readers need (marts, rules, quality, scenarios);
 * ``<build_id>/<schema>/<table>.parquet`` — the same tables as Parquet;
+* ``<build_id>/tables.json`` — each table's digest (its columns, row count and the sum of its rows' hashes);
 * ``CURRENT`` — one line, the file name of the latest snapshot, replaced with ``os.replace`` (atomic).
+
+A new snapshot costs what changed: it starts as a copy of the current snapshot's file (one sequential file
+copy), and only the tables whose digest differs from the current snapshot's are dropped and written anew;
+an unchanged table's Parquet file is a hard link to the current snapshot's. Without a usable current
+snapshot (the first build, a missing digest file, a copy more than half free space) every table is written.
 
 Readers resolve ``CURRENT`` once and open that file read-only, so they never see a half-built
 warehouse, never hold the writer's file, and a build never waits for them. The two newest snapshots
-are kept (a reader still on the previous one keeps it open even after it is unlinked).
+are kept (a reader still on the previous one keeps it open even after it is unlinked). The current
+snapshot is only ever read by a publish, never written: the new one is a separate file.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -36,8 +45,51 @@ def current_snapshot(warehouse: Path) -> Path | None:
     return published_dir(warehouse) / pointer.read_text(encoding="utf-8").strip()
 
 
-def publish(con: duckdb.DuckDBPyConnection, warehouse: Path, build_id: str | None = None) -> Path:
-    """Copy the published schemas of the open warehouse into a new snapshot and make it current."""
+DIGESTS = "tables.json"
+
+
+@dataclass
+class Published:
+    """What one publish did: the snapshot, and which tables it wrote and which it kept from the last one."""
+
+    snapshot: Path
+    written: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+
+
+def _digest(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> str:
+    """Columns, row count and the sum of the rows' hashes: equal digests mean the same rows (a multiset)."""
+    columns = con.execute(
+        """select column_name, data_type from information_schema.columns
+           where table_catalog = current_database() and table_schema = ? and table_name = ?
+           order by ordinal_position""",
+        [schema, table],
+    ).fetchall()
+    rows, hashes = con.execute(
+        f'select count(*), coalesce(sum(cast(hash(t) as hugeint)), 0) from "{schema}"."{table}" as t'
+    ).fetchone()
+    return json.dumps({"columns": columns, "rows": rows, "hashes": str(hashes)})
+
+
+def _digests_of(folder: Path, previous: Path | None) -> dict[str, str]:
+    """The digests of the current snapshot (nothing when there is none, or its digest file is unreadable)."""
+    if previous is None or not previous.exists():
+        return {}
+    try:
+        return json.loads((folder / previous.stem / DIGESTS).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _mostly_free(con: duckdb.DuckDBPyConnection, database: str) -> bool:
+    used, free = con.execute(
+        "select used_blocks, free_blocks from pragma_database_size() where database_name = ?", [database]
+    ).fetchone()
+    return free > used
+
+
+def publish(con: duckdb.DuckDBPyConnection, warehouse: Path, build_id: str | None = None) -> Published:
+    """Make a new snapshot of the published schemas of the open warehouse, and make it current."""
     build_id = build_id or datetime.now().strftime("%Y%m%dT%H%M%S%f")
     folder = published_dir(warehouse)
     folder.mkdir(parents=True, exist_ok=True)
@@ -50,23 +102,56 @@ def publish(con: duckdb.DuckDBPyConnection, warehouse: Path, build_id: str | Non
               and table_schema in ({", ".join("'" + s + "'" for s in PUBLISHED_SCHEMAS)})
             order by 1, 2"""
     ).fetchall()
+    digests = {f"{schema}.{table}": _digest(con, schema, table) for schema, table in tables}
+    previous = current_snapshot(warehouse)
+    before = _digests_of(folder, previous)
+    if before:
+        shutil.copyfile(previous, staging)
+        old_parquet = folder / previous.stem
+    result = Published(snapshot)
     con.execute(f"attach '{staging}' as vipwh_snapshot")
+    if before and _mostly_free(con, "vipwh_snapshot"):
+        # dropped tables leave free blocks that later writes reuse; a copy mostly free is written afresh
+        con.execute("detach vipwh_snapshot")
+        staging.unlink()
+        before = {}
+        con.execute(f"attach '{staging}' as vipwh_snapshot")
     try:
+        for name in sorted(set(before) - set(digests)):  # a table gone since
+            schema, table = name.split(".", 1)
+            con.execute(f'drop table if exists vipwh_snapshot."{schema}"."{table}"')
         for schema in sorted({schema for schema, _ in tables}):
             con.execute(f'create schema if not exists vipwh_snapshot."{schema}"')
         for schema, table in tables:
-            con.execute(f'create table vipwh_snapshot."{schema}"."{table}" as select * from "{schema}"."{table}"')
+            name = f"{schema}.{table}"
             target = parquet_root / schema / f"{table}.parquet"
             target.parent.mkdir(parents=True, exist_ok=True)
+            if before.get(name) == digests[name] and _link(old_parquet / schema / f"{table}.parquet", target):
+                result.kept.append(name)
+                continue
+            con.execute(f'drop table if exists vipwh_snapshot."{schema}"."{table}"')
+            con.execute(f'create table vipwh_snapshot."{schema}"."{table}" as select * from "{schema}"."{table}"')
             con.execute(f'copy "{schema}"."{table}" to \'{target}\' (format parquet)')
+            result.written.append(name)
     finally:
         con.execute("detach vipwh_snapshot")
+    (parquet_root / DIGESTS).write_text(json.dumps(digests, indent=1, sort_keys=True), encoding="utf-8")
     os.replace(staging, snapshot)
     pointer_tmp = folder / "CURRENT.tmp"
     pointer_tmp.write_text(snapshot.name + "\n", encoding="utf-8")
     os.replace(pointer_tmp, folder / "CURRENT")
     _prune(folder, keep={snapshot.name})
-    return snapshot
+    return result
+
+
+def _link(source: Path, target: Path) -> bool:
+    """Hard-link the last snapshot's Parquet file of an unchanged table (False: it must be written)."""
+    try:
+        target.unlink(missing_ok=True)
+        os.link(source, target)
+    except OSError:
+        return False
+    return True
 
 
 def _prune(folder: Path, keep: set[str]) -> None:

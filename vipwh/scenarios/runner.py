@@ -306,7 +306,7 @@ def _publish(con: duckdb.DuckDBPyConnection, warehouse: Path) -> tuple[Path | No
             "the published ones; the scenario is stored in the warehouse and is published by the next "
             "good build"
         )
-    return publish(con, warehouse), None
+    return publish(con, warehouse).snapshot, None
 
 
 # --- compare --------------------------------------------------------------------------------------------
