@@ -1,5 +1,10 @@
 """`vipwh bench`: generate a book and time each stage (wall seconds, peak memory), as a small table.
 
+In one run, one process after another: the floor (DuckDB reading every extract once, as text); the full
+build of every batch but the last; the same build again with nothing new; and the last batch alone, a
+one-day delta. The ratios of issue 16 (full build to floor, nothing new and delta to the full build) are
+printed from these. With one batch there is no delta, and the full build is of that batch.
+
 Each stage runs as its own process so its peak resident memory is its own (``os.wait4``). Stage times
 inside the build come from the Dagster event log (ingest, transform, checks); dbt model times from
 dbt's run_results.json, grouped by model folder.
@@ -43,6 +48,14 @@ def _model_times(run_results: Path) -> dict[str, float]:
     return totals
 
 
+_FLOOR = """
+import sys, pathlib, duckdb
+con = duckdb.connect()
+for path in sorted(pathlib.Path(sys.argv[1]).rglob('*.csv')):
+    con.execute("select count(*) from read_csv(?, all_varchar = true, header = true)", [str(path)]).fetchall()
+"""
+
+
 def run_bench(holders: int, seed: int, batches: int, workdir: Path, report: Path | None, engine: str = "duckdb") -> int:
     vipwh = [sys.executable, "-m", "vipwh.cli"]
     root = workdir / (f"holders-{holders}" if engine == "duckdb" else f"holders-{holders}-{engine}")
@@ -73,6 +86,18 @@ def run_bench(holders: int, seed: int, batches: int, workdir: Path, report: Path
     size = sum(p.stat().st_size for p in landing.rglob("*.csv")) / 2**20
     rows.append(("generate", f"{seconds:.1f}", f"{rss:,.0f}"))
 
+    # the floor: DuckDB reading every extract of every batch once, as text, nothing kept
+    floor_seconds, rss, code = _run([sys.executable, "-c", _FLOOR, str(landing)])
+    if code:
+        return code
+    rows.append(("floor: DuckDB reads every extract once, as text", f"{floor_seconds:.1f}", f"{rss:,.0f}"))
+    # the last batch is held back for the delta: the full build is of the others
+    days = sorted(p for p in landing.iterdir() if p.is_dir())
+    held = root / "held-back" / days[-1].name if len(days) > 1 else None
+    if held is not None:
+        held.parent.mkdir(parents=True)
+        days[-1].rename(held)
+
     def build(summary_file: Path) -> tuple[float, float, int]:
         return _run(
             [
@@ -94,9 +119,12 @@ def run_bench(holders: int, seed: int, batches: int, workdir: Path, report: Path
     built = json.loads(summary.read_text()) if summary.exists() else {}
     for stage, stage_seconds in built.get("stage_seconds", {}).items():
         rows.append((f"build · {stage}", f"{stage_seconds:.1f}", ""))
-    rows.append(("build (whole process)", f"{seconds:.1f}", f"{rss:,.0f}"))
+    full = f"full build, {len(days) - 1 if held else 1} batch(es)"
+    rows.append((f"{full} (whole process)", f"{seconds:.1f}", f"{rss:,.0f}"))
     full_seconds = seconds
-    ratios: list[str] = []
+    ratios = [
+        f"Full build: {full_seconds:.1f} s, {full_seconds / floor_seconds:.1f}× the floor ({floor_seconds:.1f} s)."
+    ]
     if code == 0:
         # the same landing again: nothing new, so the published snapshot answers it (lib/inputs.py)
         again = root / "build-again-summary.json"
@@ -106,6 +134,19 @@ def run_bench(holders: int, seed: int, batches: int, workdir: Path, report: Path
         ratios.append(
             f"Nothing new: {seconds:.1f} s, {100 * seconds / full_seconds:.1f} % of the full build "
             f"(exit status {again_code}, {'skipped' if nothing_new else 'NOT skipped'})."
+        )
+    if code == 0 and held is not None:
+        held.rename(days[-1])
+        delta = root / "build-delta-summary.json"
+        seconds, rss, delta_code = build(delta)
+        loaded = json.loads(delta.read_text()) if delta.exists() else {}
+        rows_in = sum(f["rows_in"] for f in loaded.get("files", {}).values())
+        for stage, stage_seconds in loaded.get("stage_seconds", {}).items():
+            rows.append((f"delta · {stage}", f"{stage_seconds:.1f}", ""))
+        rows.append((f"one-day delta, batch {days[-1].name} (whole process)", f"{seconds:.1f}", f"{rss:,.0f}"))
+        ratios.append(
+            f"One-day delta ({rows_in:,} rows): {seconds:.1f} s, {100 * seconds / full_seconds:.1f} % of the "
+            f"full build (exit status {delta_code})."
         )
     model_times = _model_times(logs / "dbt_run_results.json")
     slowest = sorted(model_times.items(), key=lambda item: -item[1])[:12]

@@ -277,7 +277,9 @@ def parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="time each stage on a generated book (wall time, peak memory)")
     bench.add_argument("--holders", type=int, default=100_000)
     bench.add_argument("--seed", type=int, default=7)
-    bench.add_argument("--batches", type=int, default=1)
+    bench.add_argument(
+        "--batches", type=int, default=5, help="batches of the book; the last is built alone, as a one-day delta"
+    )
     bench.add_argument("--workdir", default="data/bench")
     bench.add_argument("--engine", choices=["duckdb", "spark"], default="duckdb")
     bench.add_argument("--report", help="append the result table (markdown) to this file")
