@@ -51,8 +51,13 @@ def _model_times(run_results: Path) -> dict[str, float]:
 _FLOOR = """
 import sys, pathlib, duckdb
 con = duckdb.connect()
+con.execute("set enable_progress_bar = false")
 for path in sorted(pathlib.Path(sys.argv[1]).rglob('*.csv')):
-    con.execute("select count(*) from read_csv(?, all_varchar = true, header = true)", [str(path)]).fetchall()
+    con.execute(
+        "select count(*) from read_csv(?, all_varchar = true, header = true, delim = ',', quote = '\\"', "
+        "escape = '\\"', strict_mode = false, null_padding = true, ignore_errors = true)",
+        [str(path)],
+    ).fetchall()
 """
 
 
