@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import dagster as dg
@@ -109,3 +110,39 @@ def test_sensor_requests_a_build_once_per_new_complete_batch(tmp_path: Path):
     assert isinstance(
         new_batch_sensor(dg.build_sensor_context(cursor=context.cursor, resources=resources)), dg.SkipReason
     )
+
+
+def test_dbt_goes_on_after_a_model_spills_to_the_temp_directory(tmp_path: Path, monkeypatch):
+    """dbt-duckdb opens a cursor per model; a profile's `settings` are SET again on each, and DuckDB refuses
+    to set temp_directory once a query has spilled there (a 10 000 000-holder build failed so, its first
+    spill stopping every later model). The profile's limits are the connection's options, set once: after a
+    query spills, the next cursor opens."""
+    import jinja2
+    import yaml
+    from dbt.adapters.duckdb.credentials import DuckDBCredentials
+    from dbt.adapters.duckdb.environments import create
+
+    from dagster_project import project
+
+    spill = tmp_path / "spill"
+    monkeypatch.setenv("VIPWH_DUCKDB_MEMORY_LIMIT", "200MB")
+    monkeypatch.setenv("VIPWH_DUCKDB_TEMP_DIRECTORY", str(spill))
+    monkeypatch.setenv("VIPWH_WAREHOUSE", str(tmp_path / "wh.duckdb"))
+    env = jinja2.Environment()
+    env.globals["env_var"] = lambda name, default=None: os.environ.get(name, default)
+    env.filters["as_number"] = lambda value: value
+    text = (project.DBT_PROJECT_DIR / "profiles.yml").read_text(encoding="utf-8")
+    output = yaml.safe_load(env.from_string(text).render())["vipwh"]["outputs"]["duckdb"]
+    creds = DuckDBCredentials(
+        path=output["path"], settings=output.get("settings"), config_options=output.get("config_options")
+    )
+    environment = create(creds)
+    first = environment.handle()
+    cursor = first.cursor()
+    cursor.execute("create table t as select range as a, md5(cast(range as varchar)) as b from range(6000000)")
+    cursor.execute("select count(distinct b), max(a) from (select * from t order by b)").fetchall()
+    assert any(spill.iterdir())  # the sort spilled
+    second = environment.handle()  # the next model's cursor
+    assert second.cursor().execute("select current_setting('temp_directory')").fetchone() == (str(spill),)
+    first.close()
+    second.close()
