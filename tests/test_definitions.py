@@ -117,10 +117,11 @@ def test_dbt_goes_on_after_a_model_spills_to_the_temp_directory(tmp_path: Path, 
     to set temp_directory once a query has spilled there (a 10 000 000-holder build failed so, its first
     spill stopping every later model). The profile's limits are the connection's options, set once: after a
     query spills, the next cursor opens."""
-    import jinja2
-    import yaml
     from dbt.adapters.duckdb.credentials import DuckDBCredentials
     from dbt.adapters.duckdb.environments import create
+    from dbt.config.profile import read_profile
+    from dbt.config.renderer import ProfileRenderer
+    from dbt_common.context import set_invocation_context
 
     from dagster_project import project
 
@@ -128,11 +129,9 @@ def test_dbt_goes_on_after_a_model_spills_to_the_temp_directory(tmp_path: Path, 
     monkeypatch.setenv("VIPWH_DUCKDB_MEMORY_LIMIT", "200MB")
     monkeypatch.setenv("VIPWH_DUCKDB_TEMP_DIRECTORY", str(spill))
     monkeypatch.setenv("VIPWH_WAREHOUSE", str(tmp_path / "wh.duckdb"))
-    env = jinja2.Environment()
-    env.globals["env_var"] = lambda name, default=None: os.environ.get(name, default)
-    env.filters["as_number"] = lambda value: value
-    text = (project.DBT_PROJECT_DIR / "profiles.yml").read_text(encoding="utf-8")
-    output = yaml.safe_load(env.from_string(text).render())["vipwh"]["outputs"]["duckdb"]
+    set_invocation_context(os.environ)  # dbt's env_var reads the invocation's environment
+    profile = read_profile(str(project.DBT_PROJECT_DIR))["vipwh"]["outputs"]["duckdb"]
+    output = ProfileRenderer({}).render_data(profile)  # rendered as dbt renders it
     creds = DuckDBCredentials(
         path=output["path"], settings=output.get("settings"), config_options=output.get("config_options")
     )

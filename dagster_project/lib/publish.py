@@ -71,6 +71,21 @@ def _digest(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> str:
     return json.dumps({"columns": columns, "rows": rows, "hashes": str(hashes)})
 
 
+def published_tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    """(schema, table) of every table of the open warehouse that a snapshot holds."""
+    return con.execute(
+        f"""select table_schema, table_name from information_schema.tables
+            where table_catalog = current_database()
+              and table_schema in ({", ".join("'" + s + "'" for s in PUBLISHED_SCHEMAS)})
+            order by 1, 2"""
+    ).fetchall()
+
+
+def table_digests(con: duckdb.DuckDBPyConnection, tables: list[tuple[str, str]]) -> dict[str, str]:
+    """The digest of each table, by ``schema.table``."""
+    return {f"{schema}.{table}": _digest(con, schema, table) for schema, table in tables}
+
+
 def _digests_of(folder: Path, previous: Path | None) -> dict[str, str]:
     """The digests of the current snapshot (nothing when there is none, or its digest file is unreadable)."""
     if previous is None or not previous.exists():
@@ -96,13 +111,8 @@ def publish(con: duckdb.DuckDBPyConnection, warehouse: Path, build_id: str | Non
     snapshot = folder / f"{build_id}.duckdb"
     staging = folder / f".{build_id}.duckdb.tmp"
     parquet_root = folder / build_id
-    tables = con.execute(
-        f"""select table_schema, table_name from information_schema.tables
-            where table_catalog = current_database()
-              and table_schema in ({", ".join("'" + s + "'" for s in PUBLISHED_SCHEMAS)})
-            order by 1, 2"""
-    ).fetchall()
-    digests = {f"{schema}.{table}": _digest(con, schema, table) for schema, table in tables}
+    tables = published_tables(con)
+    digests = table_digests(con, tables)
     previous = current_snapshot(warehouse)
     before = _digests_of(folder, previous)
     if before:
