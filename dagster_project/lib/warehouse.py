@@ -110,6 +110,46 @@ ADOPTED_RULE_TABLES: dict[str, tuple[tuple[str, str], ...]] = {
 }
 
 
+# Proposals of `vipwh scenario run` (vipwh/scenarios/, docs/scenarios.md), stored by the Dagster asset
+# scenarios/proposal: each rule table's rows of a proposal's rulebook (rulebook_id = scenario_id), typed as the
+# adopted ones, under the scenario's id; the services it adds, with their usage assumption; and the run (file,
+# text, as-of date). The stg_rules__ models union the rule rows with their scenario_id (null for the rulebooks
+# in force), so the rating and benefit models compute each scenario as a ruleset beside the rulebooks in force.
+PROPOSAL_RULE_TABLES: dict[str, tuple[tuple[str, str], ...]] = {
+    table: (("scenario_id", "VARCHAR NOT NULL"), *(columns[:4] if table == "rulebooks" else columns))
+    for table, columns in ADOPTED_RULE_TABLES.items()
+}
+PROPOSAL_TABLES: dict[str, tuple[tuple[str, str], ...]] = {
+    **PROPOSAL_RULE_TABLES,
+    "services": (
+        ("scenario_id", "VARCHAR NOT NULL"),
+        ("service_code", "VARCHAR NOT NULL"),
+        ("service_group", "VARCHAR"),
+        ("name_zh", "VARCHAR"),
+        ("name_en", "VARCHAR"),
+        ("unit", "VARCHAR"),
+        ("like_service_code", "VARCHAR"),
+        ("take_up", "DECIMAL(9,6)"),
+        ("units_per_member_year", "DECIMAL(18,6)"),
+    ),
+    "runs": (
+        ("scenario_id", "VARCHAR NOT NULL"),
+        ("description", "VARCHAR"),
+        ("base_rulebook_id", "VARCHAR NOT NULL"),
+        ("effective_from", "DATE"),
+        ("as_of_date", "DATE NOT NULL"),
+        ("proposal_file", "VARCHAR"),
+        ("proposal_yaml", "VARCHAR"),
+        ("run_at", "TIMESTAMP NOT NULL"),
+    ),
+}
+
+
+def proposal_table(table: str) -> str:
+    """The raw table holding every stored proposal's rows of ``table`` (a rule seed's name, services or runs)."""
+    return f"raw.proposal_{table}"
+
+
 def adopted_table(rule_table: str) -> str:
     """The raw table holding the adopted rulebooks' rows of a rule table (a seed's name)."""
     return f"raw.adopted_{rule_table}"
@@ -202,6 +242,9 @@ def create_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
     for rule_table, columns in ADOPTED_RULE_TABLES.items():
         body = ", ".join(f"{name} {sql_type}" for name, sql_type in columns)
         con.execute(f"create table if not exists {adopted_table(rule_table)} ({body})")
+    for table, columns in PROPOSAL_TABLES.items():
+        body = ", ".join(f"{name} {sql_type}" for name, sql_type in columns)
+        con.execute(f"create table if not exists {proposal_table(table)} ({body})")
     # The inputs of the published snapshot (dagster_project/lib/inputs.py): at most one row.
     con.execute(
         f"""

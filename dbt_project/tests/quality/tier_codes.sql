@@ -16,6 +16,7 @@ history as (
 
 thresholds as (
     select * from {{ ref('stg_rules__tier_thresholds') }}
+    where scenario_id is null
 ),
 
 judged as (

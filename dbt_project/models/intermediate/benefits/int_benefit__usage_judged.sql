@@ -64,16 +64,31 @@ beneficiary_scopes as (
     select * from {{ ref('stg_rules__beneficiary_scopes') }}
 ),
 
-entitlements as (
-    select * from {{ ref('stg_rules__entitlements') }}
+entitlement_tiers as (
+    select * from {{ ref('int_benefit__entitlement_tiers') }}
+    where scenario_id is null
+),
+
+entitlement_lookup as (
+    select * from {{ ref('int_benefit__entitlement_lookup') }}
+),
+
+entitlement_variant_keys as (
+    select * from {{ ref('int_benefit__entitlement_variant_keys') }}
+),
+
+entitlement_quota_layouts as (
+    select * from {{ ref('int_benefit__entitlement_quota_layouts') }}
 ),
 
 unit_costs as (
     select * from {{ ref('stg_rules__unit_costs') }}
+    where scenario_id is null
 ),
 
 rulebooks as (
     select * from {{ ref('stg_rules__rulebooks') }}
+    where scenario_id is null
 ),
 
 -- the uses to judge, on each basis
@@ -132,7 +147,20 @@ tier_history as (
         on recorded_history.holder_id = restated_holders.holder_id
 ),
 
-{{ benefit_entitlement_ctes('entitlements', 'services') }},
+-- the services with a limited quota somewhere: those with quota layouts
+entitlement_quota_services as (
+    select distinct service_code
+    from entitlement_quota_layouts
+),
+
+-- the variant keys allowed at some tier of the rulebook (a use at a tier not entitled is judged on these)
+entitlement_variant_allowed as (
+    select distinct
+        rulebook_id,
+        service_code,
+        variant_key
+    from entitlement_lookup
+),
 
 usage_known_variants as (
     select distinct

@@ -31,14 +31,12 @@ tier_history as (
 
 rulebooks as (
     select * from {{ ref('stg_rules__rulebooks') }}
+    where scenario_id is null
 ),
 
-entitlements as (
-    select * from {{ ref('stg_rules__entitlements') }}
-),
-
-services as (
-    select * from {{ ref('stg_rules__services') }}
+entitlement_tiers as (
+    select * from {{ ref('int_benefit__entitlement_tiers') }}
+    where scenario_id is null
 ),
 
 valuation as (
@@ -102,8 +100,6 @@ periods as (
     from month_offsets
     cross join current_year
 ),
-
-{{ benefit_entitlement_ctes('entitlements', 'services') }},
 
 period_rulebooks as (
     select

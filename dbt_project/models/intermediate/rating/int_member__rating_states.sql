@@ -20,10 +20,12 @@ memberships as (
 
 rulebooks as (
     select * from {{ ref('stg_rules__rulebooks') }}
+    where scenario_id is null
 ),
 
 tier_thresholds as (
     select * from {{ ref('stg_rules__tier_thresholds') }}
+    where scenario_id is null
 ),
 
 change_reasons as (

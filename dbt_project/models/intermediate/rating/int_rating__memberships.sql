@@ -6,6 +6,7 @@ with
 
 coverage_rulings as (
     select * from {{ ref('int_rating__coverage_rulings') }}
+    where scenario_id is null  -- the rulebooks in force (a scenario's proposal is rated by the scenario models)
 ),
 
 status_timeline as (

@@ -9,6 +9,7 @@ with
 
 coverage_rulings as (
     select * from {{ ref('int_rating__coverage_rulings') }}
+    where scenario_id is null  -- the rulebooks in force (a scenario's proposal is rated by the scenario models)
 ),
 
 coverage_premiums as (
@@ -25,6 +26,7 @@ status_timeline as (
 
 rating_exclusions as (
     select * from {{ ref('stg_rules__rating_exclusions') }}
+    where scenario_id is null
 ),
 
 -- The coverages of each basis, with the status a voiding event left them in: the initial row of each.

@@ -4,6 +4,7 @@ with
 
 entitlements as (
     select * from {{ ref('stg_rules__entitlements') }}
+    where scenario_id is null
 ),
 
 final as (

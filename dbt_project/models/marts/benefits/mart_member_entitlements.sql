@@ -30,19 +30,28 @@ tier_history as (
     select * from {{ ref('fct_member_tier_history') }}
 ),
 
-entitlements as (
-    select * from {{ ref('stg_rules__entitlements') }}
-),
-
-services as (
-    select * from {{ ref('stg_rules__services') }}
-),
-
 rulebooks as (
     select * from {{ ref('stg_rules__rulebooks') }}
+    where scenario_id is null
 ),
 
-{{ benefit_entitlement_ctes('entitlements', 'services') }},
+entitlement_tiers as (
+    select * from {{ ref('int_benefit__entitlement_tiers') }}
+    where scenario_id is null
+),
+
+entitlement_pools as (
+    select * from {{ ref('int_benefit__entitlement_pools') }}
+    where scenario_id is null
+),
+
+entitlement_variant_keys as (
+    select * from {{ ref('int_benefit__entitlement_variant_keys') }}
+),
+
+entitlement_lookup as (
+    select * from {{ ref('int_benefit__entitlement_lookup') }}
+),
 
 valuation as (
     select {{ as_of_date() }} as as_of_date

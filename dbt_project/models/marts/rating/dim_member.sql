@@ -16,10 +16,12 @@ rated_premium_history as (
 
 rulebooks as (
     select * from {{ ref('stg_rules__rulebooks') }}
+    where scenario_id is null
 ),
 
 tier_thresholds as (
     select * from {{ ref('stg_rules__tier_thresholds') }}
+    where scenario_id is null
 ),
 
 age_bands as (

@@ -3,6 +3,7 @@ with
 
 rulebooks as (
     select * from {{ ref('stg_rules__rulebooks') }}
+    where scenario_id is null
 ),
 
 final as (

@@ -4,10 +4,12 @@ with
 
 thresholds as (
     select * from {{ ref('stg_rules__tier_thresholds') }}
+    where scenario_id is null
 ),
 
 rulebooks as (
     select * from {{ ref('stg_rules__rulebooks') }}
+    where scenario_id is null
 ),
 
 final as (

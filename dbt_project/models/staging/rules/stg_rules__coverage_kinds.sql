@@ -10,12 +10,13 @@ coverage_kinds as (
 
 final as (
     select
-        rulebook_id || '/' || coverage_kind as coverage_kind_id,
+        coalesce('scenario:' || scenario_id || '/', '') || rulebook_id || '/' || coverage_kind as coverage_kind_id,
         rulebook_id,
         coverage_kind,
         term_months_lower_bound,
         term_months_upper_bound,
-        includes_whole_life
+        includes_whole_life,
+        scenario_id
     from coverage_kinds
 )
 

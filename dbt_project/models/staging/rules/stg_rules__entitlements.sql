@@ -15,7 +15,8 @@ final as (
         variant,
         quota_kind,
         quota,
-        quota_group
+        quota_group,
+        scenario_id
     from entitlements
 )
 

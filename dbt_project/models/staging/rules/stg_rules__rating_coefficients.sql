@@ -12,7 +12,10 @@ coefficients as (
 
 final as (
     select
-        rulebook_id || '/' || cast(rule_no as {{ dbt.type_string() }}) as rating_rule_id,
+        coalesce('scenario:' || scenario_id || '/', '')
+        || rulebook_id
+        || '/'
+        || cast(rule_no as {{ dbt.type_string() }}) as rating_rule_id,
         rulebook_id,
         rule_no,
         coverage_kind,
@@ -26,7 +29,8 @@ final as (
         window_anchor,
         window_basis,
         window_years,
-        window_end_reason
+        window_end_reason,
+        scenario_id
     from coefficients
 )
 

@@ -9,12 +9,13 @@ exclusions as (
 
 final as (
     select
-        rulebook_id || '/' || excluded_reason as rating_exclusion_id,
+        coalesce('scenario:' || scenario_id || '/', '') || rulebook_id || '/' || excluded_reason as rating_exclusion_id,
         rulebook_id,
         excluded_reason,
         applies_to,
         match_value,
-        priority
+        priority,
+        scenario_id
     from exclusions
 )
 

@@ -1,7 +1,7 @@
 -- Rulebooks, one row each: the handbook's (seeds/rating/rulebooks.csv) and those adopted with `vipwh rulebook
 -- adopt`. The single access point to rulebook dates: a rulebook ends (exclusive) where the next one starts,
--- unless its own end is earlier; a scenario substitutes a proposed rulebook here (and in the other stg_rules__
--- models) without touching the rating models.
+-- unless its own end is earlier. Each stored proposal of `vipwh scenario run` is a rulebook of its own under its
+-- scenario_id (the rating models compute it as a ruleset beside the rulebooks in force).
 with
 
 rulebooks as (
@@ -16,7 +16,9 @@ successors as (
         effective_from,
         effective_until,
         description,
-        lead(effective_from) over (order by effective_from) as next_effective_from
+        scenario_id,
+        -- the rulebooks in force follow each other; a proposal (one rulebook of its own) follows none
+        lead(effective_from) over (partition by scenario_id order by effective_from) as next_effective_from
     from rulebooks
 ),
 
@@ -31,7 +33,8 @@ final as (
                 then next_effective_from
             else effective_until
         end as effective_until,
-        description
+        description,
+        scenario_id
     from successors
 )
 

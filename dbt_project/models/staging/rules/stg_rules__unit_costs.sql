@@ -13,7 +13,8 @@ final as (
         service_code,
         variant,
         unit_cost,
-        assumption
+        assumption,
+        scenario_id
     from unit_costs
 )
 
