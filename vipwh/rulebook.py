@@ -25,10 +25,7 @@ import duckdb
 from dagster_project.lib import lock
 from dagster_project.lib.engine import resolve_warehouse
 from dagster_project.lib.warehouse import ADOPTED_RULE_TABLES, adopted_table, create_raw_tables
-from vipwh.scenarios.proposal import Catalogue, ProposalError, load_proposal, proposal_rules, rule_rows_sql
-
-# rulebook-keyed rule tables a proposal does not change: adopted as the base rulebook's rows
-COPIED_FROM_BASE = ("rating_coverage_kinds", "rating_exclusions")
+from vipwh.scenarios.proposal import Catalogue, ProposalError, base_rule_rows, load_proposal, proposal_rules
 
 
 class AdoptionRefused(ValueError):
@@ -60,12 +57,7 @@ def adopt(proposal_file: Path, warehouse: Path, effective_from: date) -> Adopted
         tables = proposal_rules(proposal, catalogue).tables()
         del tables["services"]  # none (refused above)
         base = proposal.base_rulebook
-        for table in COPIED_FROM_BASE:
-            columns = [name for name, _ in ADOPTED_RULE_TABLES[table]]
-            cursor = con.execute(f"select * from ({rule_rows_sql(con, table, columns)}) where rulebook_id = ?", [base])
-            tables[table] = [
-                {**dict(zip(columns, row, strict=True)), "rulebook_id": proposal.id} for row in cursor.fetchall()
-            ]
+        tables |= base_rule_rows(con, base, proposal.id)
         tables["rulebooks"] = [
             {
                 **tables["rulebooks"][0],

@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 
 from dagster_project import project
-from dagster_project.lib.warehouse import PUBLISHED_INPUTS, adopted_table
+from dagster_project.lib.warehouse import PUBLISHED_INPUTS, adopted_table, proposal_table
 from dagster_project.settings import Settings
 
 # build output and local state inside the dbt project, which are not inputs
@@ -59,10 +59,15 @@ def fingerprint(con: duckdb.DuckDBPyConnection, settings: Settings) -> str:
         f"select rulebook_id, cast(effective_from as varchar), cast(adopted_at as varchar) "
         f"from {adopted_table('rulebooks')} order by 1"
     ).fetchall()
+    # so is a scenario stored since (`vipwh scenario run`): the build re-rates every stored scenario
+    scenarios = con.execute(
+        f"select scenario_id, cast(run_at as varchar) from {proposal_table('runs')} order by 1"
+    ).fetchall()
     as_of = settings.as_of_date()
     inputs = {
         "batches": [list(row) for row in batches],
         "adopted_rulebooks": [list(row) for row in adopted],
+        "scenarios": [list(row) for row in scenarios],
         "as_of": as_of.isoformat() if as_of else (batches[-1][0] if batches else None),
         "engine": settings.engine_name(),
         "dbt_target": settings.dbt_target(),

@@ -124,6 +124,25 @@ def rule_rows_sql(con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[
     return sql
 
 
+# rulebook-keyed rule tables a proposal does not change: the base rulebook's rows, under the proposal's id
+COPIED_FROM_BASE = ("rating_coverage_kinds", "rating_exclusions")
+
+
+def base_rule_rows(con: duckdb.DuckDBPyConnection, base_rulebook: str, rulebook_id: str) -> dict[str, list[Row]]:
+    """The base rulebook's rows of the rule tables a proposal does not change (coverage kinds, exclusions), under
+    ``rulebook_id``: what a stored scenario and an adopted rulebook both take over unchanged."""
+    tables = {}
+    for table in COPIED_FROM_BASE:
+        columns = [name for name, _ in ADOPTED_RULE_TABLES[table]]
+        cursor = con.execute(
+            f"select * from ({rule_rows_sql(con, table, columns)}) where rulebook_id = ?", [base_rulebook]
+        )
+        tables[table] = [
+            {**dict(zip(columns, row, strict=True)), "rulebook_id": rulebook_id} for row in cursor.fetchall()
+        ]
+    return tables
+
+
 @dataclass(frozen=True)
 class Catalogue:
     """The rule tables a proposal is checked against and built from (``rules.*`` of a warehouse, or the seeds)."""

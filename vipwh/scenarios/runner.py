@@ -1,73 +1,27 @@
 """`vipwh scenario run | compare`: run a proposal against a built warehouse, compare scenarios side by side.
 
-A run never rebuilds the baseline. It writes the proposal's rule rows into ``scenario_work.proposal_*``, builds
-the dbt models of ``models/scenarios`` only (enabled by the var ``scenario_run``), then replaces the scenario's
-rows in schema ``scenarios`` in one transaction and re-publishes the snapshot so readers see them.
+A run is the Dagster job ``vipwh_scenario`` (dagster_project/defs/scenarios.py) for the proposal's partition: the
+asset ``scenarios/proposal`` stores the proposal as rule rows of its own ruleset (``raw.proposal_*``), the dbt
+models tagged ``scenario`` rate every stored scenario beside the rulebooks in force (results in schema
+``scenarios``), and the snapshot is published. The baseline marts are read, never rebuilt.
 """
 
 from __future__ import annotations
 
-import json
-import subprocess
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 
-from dagster_project.project import dbt_executable
-from vipwh.scenarios.proposal import (
-    RULE_COLUMNS,
-    Catalogue,
-    Proposal,
-    ProposalRules,
-    load_proposal,
-    proposal_rules,
-)
+from vipwh.scenarios.proposal import Catalogue, load_proposal
+from vipwh.scenarios.store import ScenarioError, scenario_as_of, warehouse_as_of
 
-REPO_ROOT = Path(__file__).resolve().parent.parent.parent
-DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
-WORK_SCHEMA = "scenario_work"
 SCHEMA = "scenarios"
-DBT_VARS = json.dumps({"scenario_run": True})  # constant, so dbt can reuse its partial parse between runs
 
-# scenario_work table → the scenarios table that keeps it, per scenario_id (inputs first, then outputs)
-PROPOSAL_TABLES = {f"proposal_{table}": f"scenario_{table}" for table in RULE_COLUMNS}
-OUTPUT_TABLES = (
-    "scenario_runs",
-    "scenario_tier_distribution",
-    "scenario_tier_migration",
-    "scenario_member_changes",
-    "scenario_benefit_cost",
-)
-PROPOSAL_SERVICE_COLUMNS = {
-    "scenario_id": "varchar",
-    "service_code": "varchar",
-    "service_group": "varchar",
-    "name_zh": "varchar",
-    "name_en": "varchar",
-    "unit": "varchar",
-    "like_service_code": "varchar",
-    "take_up": "decimal(9, 6)",
-    "units_per_member_year": "decimal(18, 6)",
-}
-PROPOSAL_RUN_COLUMNS = {
-    "scenario_id": "varchar",
-    "description": "varchar",
-    "base_rulebook_id": "varchar",
-    "effective_from": "date",
-    "as_of_date": "date",
-    "proposal_file": "varchar",
-    "proposal_yaml": "varchar",
-    "run_at": "timestamp",
-}
-
-
-class ScenarioError(RuntimeError):
-    """The scenario cannot run (no warehouse, busy warehouse, bad as-of date, dbt failed …)."""
+__all__ = ["RunResult", "ScenarioError", "compare", "run_scenario", "run_summary", "warehouse_as_of"]
 
 
 @dataclass
@@ -88,7 +42,7 @@ def run_scenario(
     publish: bool = True,
     say: Callable[[str], None] = print,
 ) -> RunResult:
-    """Validate the proposal, rate the book under it, store the results under its id and re-publish.
+    """Validate the proposal, run the scenario job for it (store, rate, publish) and read back its run row.
 
     A scenario run writes to the warehouse (its proposal, the scenario models, the snapshot), so it holds
     the warehouse's writer lock throughout, as a build does: it never runs beside a build or another run.
@@ -100,57 +54,39 @@ def run_scenario(
         raise ScenarioError(f"no warehouse at {warehouse}: run `vipwh build` first")
     try:
         with lock.held(warehouse, kind="scenario run"):
-            return _run_scenario(proposal_file, warehouse, as_of, publish, say)
+            return _run_scenario(Path(proposal_file).resolve(), warehouse, as_of, publish)
     except lock.BuildRunning as exc:
         raise ScenarioError(str(exc)) from exc
 
 
-def _run_scenario(
-    proposal_file: Path, warehouse: Path, as_of: date | None, publish: bool, say: Callable[[str], None]
-) -> RunResult:
-    seconds: dict[str, float] = {}
-    started = time.monotonic()
-    with _connect(warehouse) as con:
+def _run_scenario(proposal_file: Path, warehouse: Path, as_of: date | None, publish: bool) -> RunResult:
+    from dagster_project.lib import inputs
+
+    notes: list[str] = []
+    with _connect(warehouse) as con:  # checked here first, for the exit status (the asset checks again)
         try:
             catalogue = Catalogue.load(con)
         except FileNotFoundError as exc:
             raise ScenarioError(str(exc)) from exc
-        proposal = load_proposal(Path(proposal_file), catalogue)
-        as_of = as_of or warehouse_as_of(con)
-        in_force = [
-            rulebook
-            for rulebook in catalogue.rulebooks.values()
-            if rulebook["effective_from"] <= as_of
-            and (rulebook["effective_until"] is None or rulebook["effective_until"] > as_of)
-        ]
-        if not in_force:
-            raise ScenarioError(f"--as-of {as_of}: no rulebook of the warehouse is in force that day")
-        _write_proposal(con, proposal, proposal_rules(proposal, catalogue), as_of, Path(proposal_file))
-    seconds["proposal"] = time.monotonic() - started
-
-    started = time.monotonic()
-    _run_dbt(warehouse)
-    seconds["dbt"] = time.monotonic() - started
-
-    started = time.monotonic()
-    notes: list[str] = []
-    with _connect(warehouse) as con:
+        proposal = load_proposal(proposal_file, catalogue)
+        as_of = scenario_as_of(con, catalogue, as_of)
+        # the warehouse's marts are the published ones only when its last build published (lib/inputs.py)
+        publishable = inputs.published(con) is not None
+    if publish and not publishable:
+        notes.append(
+            "NOT published: the warehouse's last build failed (or never published), so its marts are not the "
+            "published ones; the scenario is stored in the warehouse and is published by the next good build"
+        )
+    seconds, snapshot = _execute(proposal.id, proposal_file, warehouse, as_of, publish and publishable)
+    with _connect(warehouse, read_only=True) as con:
         run = con.execute(
-            f"select as_of_date, baseline_rulebook_id, reference_year from {WORK_SCHEMA}.scenario_runs "
+            f"select as_of_date, baseline_rulebook_id, reference_year from {SCHEMA}.scenario_runs "
             "where scenario_id = ?",
             [proposal.id],
         ).fetchone()
-        if run is None:
-            raise ScenarioError(f"the scenario models did not produce {proposal.id}; see the dbt log")
-        notes += _replace_rows(con, proposal.id)
-        seconds["store"] = time.monotonic() - started
-        snapshot = None
-        if publish:
-            started = time.monotonic()
-            snapshot, note = _publish(con, warehouse)
-            notes += [note] if note else []
-            seconds["publish"] = time.monotonic() - started
-    result = RunResult(
+    if run is None:
+        raise ScenarioError(f"the scenario models did not produce {proposal.id}; see the dbt log")
+    return RunResult(
         scenario_id=proposal.id,
         as_of=run[0],
         baseline_rulebook_id=run[1],
@@ -159,17 +95,80 @@ def _run_scenario(
         seconds=seconds,
         notes=notes,
     )
-    return result
 
 
-def warehouse_as_of(con: duckdb.DuckDBPyConnection) -> date:
-    """The valuation date of the warehouse's marts (the same sources the dashboard reads it from)."""
-    from vipwh.dashboard.queries import as_of_date
+STAGES = (("proposal", "proposal"), ("dbt", "vipwh_dbt"), ("publish", "publish__"))
 
-    value = as_of_date(con)
-    if value is None:
-        raise ScenarioError("the warehouse has no rating marts yet: run `vipwh build` first")
-    return value
+
+def _execute(
+    scenario_id: str, proposal_file: Path, warehouse: Path, as_of: date, publish: bool
+) -> tuple[dict[str, float], Path | None]:
+    """Run the job ``vipwh_scenario`` in-process for the scenario's partition; seconds per stage, the snapshot."""
+    import contextlib
+    import logging
+
+    import dagster as dg
+
+    from dagster_project.definitions import SCENARIO_JOB, defs
+    from dagster_project.defs.publish import SNAPSHOT_KEY
+    from dagster_project.defs.scenarios import SCENARIOS, scenario_selection
+    from dagster_project.settings import Settings
+
+    settings = Settings(warehouse=str(warehouse))  # the as-of date is the proposal's (its run row), not dbt's
+    job = defs.resolve_job_def(SCENARIO_JOB)
+    selection = scenario_selection(SNAPSHOT_KEY).resolve(defs.resolve_asset_graph())
+    if not publish:
+        selection = selection - {SNAPSHOT_KEY}
+    run_config = {
+        **settings.run_config(),
+        "ops": {"proposal": {"config": {"proposal_file": str(proposal_file), "as_of": as_of.isoformat()}}},
+        "loggers": {"console": {"config": {"log_level": "CRITICAL"}}},
+    }
+    log_file = warehouse.parent / "logs" / f"scenario-{scenario_id}.log"
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.ExitStack() as stack:
+        planner = logging.getLogger("dagster._core.execution.plan.active")
+        stack.callback(planner.setLevel, planner.level)
+        planner.setLevel(logging.ERROR)
+        stack.enter_context(contextlib.redirect_stdout(stack.enter_context(log_file.open("w"))))
+        instance = stack.enter_context(dg.DagsterInstance.ephemeral())
+        instance.add_dynamic_partitions(SCENARIOS.name, [scenario_id])
+        result = job.execute_in_process(
+            instance=instance,
+            partition_key=scenario_id,
+            asset_selection=sorted(selection),
+            run_config=run_config,
+            raise_on_error=False,
+        )
+        logs = instance.all_logs(result.run_id)
+    if not result.success:
+        raise ScenarioError(f"the scenario job failed: {_failure(result)} (log: {log_file})")
+    seconds: dict[str, float] = {}
+    started: dict[str, float] = {}
+    for entry in logs:
+        event = entry.dagster_event
+        if event is None or event.step_key is None:
+            continue
+        if event.event_type == dg.DagsterEventType.STEP_START:
+            started[event.step_key] = entry.timestamp
+        elif event.event_type == dg.DagsterEventType.STEP_SUCCESS and event.step_key in started:
+            stage = next((name for name, prefix in STAGES if event.step_key.startswith(prefix)), "other")
+            seconds[stage] = seconds.get(stage, 0.0) + entry.timestamp - started[event.step_key]
+    snapshot = None
+    for materialization in result.get_asset_materialization_events():
+        if materialization.asset_key == SNAPSHOT_KEY:
+            snapshot = Path(materialization.materialization.metadata["snapshot"].value)
+    return seconds, snapshot
+
+
+def _failure(result) -> str:
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
+            error = event.step_failure_data.error
+            while error.cause is not None:
+                error = error.cause
+            return f"{event.step_key}: {error.message.strip()}"
+    return "see the log"
 
 
 def _connect(warehouse: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -179,134 +178,6 @@ def _connect(warehouse: Path, read_only: bool = False) -> duckdb.DuckDBPyConnect
         raise ScenarioError(
             f"the warehouse {warehouse} is in use by another writer (a build?); try again when it is done ({exc})"
         ) from exc
-
-
-def _write_proposal(
-    con: duckdb.DuckDBPyConnection, proposal: Proposal, rules: ProposalRules, as_of: date, proposal_file: Path
-) -> None:
-    """The proposal's rule rows as the scenario models' inputs, typed like the warehouse's rule tables."""
-    con.execute("begin")
-    con.execute(f"create schema if not exists {WORK_SCHEMA}")
-    for table, rows in rules.tables().items():
-        target = f"{WORK_SCHEMA}.proposal_{table}"
-        if table == "services":
-            columns = PROPOSAL_SERVICE_COLUMNS
-            con.execute(
-                f"create or replace table {target} ("
-                + ", ".join(f"{name} {kind}" for name, kind in columns.items())
-                + ")"
-            )
-            names = list(columns)
-        else:
-            names = ["scenario_id", *RULE_COLUMNS[table]]
-            select = ", ".join(f'"{column}"' for column in RULE_COLUMNS[table])
-            con.execute(
-                f"create or replace table {target} as select cast(null as varchar) as scenario_id, {select} "
-                f"from rules.{table} where false"
-            )
-        values = [[proposal.id if name == "scenario_id" else row.get(name) for name in names] for row in rows]
-        if values:
-            con.executemany(
-                f"insert into {target} ({', '.join(names)}) values ({', '.join('?' for _ in names)})", values
-            )
-    con.execute(
-        f"create or replace table {WORK_SCHEMA}.proposal_run ("
-        + ", ".join(f"{name} {kind}" for name, kind in PROPOSAL_RUN_COLUMNS.items())
-        + ")"
-    )
-    con.execute(
-        f"insert into {WORK_SCHEMA}.proposal_run values (?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            proposal.id,
-            proposal.description,
-            proposal.base_rulebook,
-            proposal.effective_from,
-            as_of,
-            str(proposal_file),
-            proposal.source_text,
-            datetime.now(),
-        ],
-    )
-    con.execute("commit")
-
-
-def _run_dbt(warehouse: Path) -> None:
-    """Build the scenario models only (the baseline marts are read, never rebuilt)."""
-    work = warehouse.parent / f".{warehouse.stem}.scenario_dbt"  # kept: dbt re-parses only what changed
-    command = [
-        dbt_executable(),
-        "build",
-        "--select",
-        "path:models/scenarios",
-        "--vars",
-        DBT_VARS,
-        "--project-dir",
-        str(DBT_PROJECT_DIR),
-        "--profiles-dir",
-        str(DBT_PROJECT_DIR),
-        "--target-path",
-        str(work / "target"),
-        "--log-path",
-        str(work / "logs"),
-    ]
-    from dagster_project.settings import Settings
-
-    env = Settings(warehouse=str(warehouse)).subprocess_environment()
-    done = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True)
-    if done.returncode != 0:
-        tail = "\n    ".join((done.stdout + done.stderr).strip().splitlines()[-25:])
-        raise ScenarioError(f"dbt failed on the scenario models (log: {work / 'logs' / 'dbt.log'}):\n    {tail}")
-
-
-def _columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[tuple[str, str]]:
-    return con.execute(
-        """select column_name, data_type from information_schema.columns
-                          where table_catalog = current_database() and table_schema = ? and table_name = ?
-                          order by ordinal_position""",
-        [schema, table],
-    ).fetchall()
-
-
-def _replace_rows(con: duckdb.DuckDBPyConnection, scenario_id: str) -> list[str]:
-    """The scenario's rows in every scenarios table replaced by this run's, in one transaction."""
-    notes = []
-    con.execute("begin")
-    con.execute(f"create schema if not exists {SCHEMA}")
-    for source, target in [*PROPOSAL_TABLES.items(), *((table, table) for table in OUTPUT_TABLES)]:
-        columns = _columns(con, WORK_SCHEMA, source)
-        existing = _columns(con, SCHEMA, target)
-        if existing and existing != columns:
-            con.execute(f"drop table {SCHEMA}.{target}")
-            notes.append(f"{SCHEMA}.{target} has a new layout: rebuilt, so other scenarios in it must be re-run")
-            existing = []
-        if not existing:
-            con.execute(f"create table {SCHEMA}.{target} as select * from {WORK_SCHEMA}.{source} where false")
-        names = ", ".join(f'"{name}"' for name, _ in columns)
-        con.execute(f"delete from {SCHEMA}.{target} where scenario_id = ?", [scenario_id])
-        con.execute(f"insert into {SCHEMA}.{target} ({names}) select {names} from {WORK_SCHEMA}.{source}")
-    con.execute("commit")
-    return notes
-
-
-def _publish(con: duckdb.DuckDBPyConnection, warehouse: Path) -> tuple[Path | None, str | None]:
-    """Re-publish the snapshot with the scenarios - unless the last build failed a blocking check (then the
-    marts in the warehouse were never published, and readers must keep the last good snapshot)."""
-    from dagster_project.lib.publish import publish
-
-    try:
-        failed = con.execute("""select count(*) from quality.dq_check_results
-                                where build_id = (select build_id from quality.dq_check_results
-                                                  order by checked_at desc limit 1)
-                                  and severity = 'blocking' and not passed""").fetchone()[0]
-    except duckdb.CatalogException:
-        failed = 0
-    if failed:
-        return None, (
-            "NOT published: the warehouse's last build failed blocking checks, so its marts are not "
-            "the published ones; the scenario is stored in the warehouse and is published by the next "
-            "good build"
-        )
-    return publish(con, warehouse).snapshot, None
 
 
 # --- compare --------------------------------------------------------------------------------------------

@@ -1,6 +1,5 @@
-{{ config(enabled=var('scenario_run', false) | as_bool, schema='scenario_work', materialized='table') }}
--- Projected benefit use and cost for one year per service × tier, under the baseline rulebook and under the
--- proposal, with the delta. Assumptions (docs/scenarios.md):
+-- Per stored scenario: projected benefit use and cost for one year per service × tier, under the baseline rulebook
+-- and under the proposal, with the delta. Assumptions (docs/scenarios.md):
 --   * exposure: each holder in the programme on the as-of date is one member-year at their tier under each
 --     rulebook (the book as it stands, held for a year: no new business, lapses or window ends);
 --   * rates come from the reference year (scenario_runs.reference_year) of mart_benefit_utilization, per
@@ -18,7 +17,7 @@ scenario_runs as (
 ),
 
 member_ratings as (
-    select * from {{ ref('scenario_member_ratings') }}
+    select * from {{ ref('int_scenario__member_ratings') }}
 ),
 
 utilization as (
@@ -29,117 +28,91 @@ benefit_usage as (
     select * from {{ ref('fct_benefit_usage') }}
 ),
 
-catalogue as (
-    select * from {{ ref('stg_rules__services') }}
+-- every ruleset's entitled tiers (the rulebooks in force and each proposal), from the one entitlement lookup
+entitlement_tiers as (
+    select * from {{ ref('int_benefit__entitlement_tiers') }}
 ),
 
-baseline_entitlements as (
-    select * from {{ ref('stg_rules__entitlements') }}
-),
-
-baseline_unit_costs as (
+unit_costs as (
     select * from {{ ref('stg_rules__unit_costs') }}
 ),
 
-proposal_entitlements as (
-    select * from {{ source('scenario_work', 'proposal_entitlements') }}
-),
-
-proposal_unit_costs as (
-    select * from {{ source('scenario_work', 'proposal_unit_costs') }}
-),
-
 new_services as (
-    select * from {{ source('scenario_work', 'proposal_services') }}
+    select * from {{ ref('scenario_services') }}
 ),
 
+-- each scenario's two rulebooks: the baseline (in force on its as-of date) and the proposal (its own ruleset)
 rulebook_roles as (
     select
+        scenario_id,
         'baseline' as rulebook_role,
-        baseline_rulebook_id as rulebook_id
+        baseline_rulebook_id as rulebook_id,
+        cast(null as {{ dbt.type_string() }}) as ruleset_scenario_id
     from scenario_runs
     union all
     select
+        scenario_id,
         'proposal' as rulebook_role,
-        proposal_rulebook_id as rulebook_id
+        proposal_rulebook_id as rulebook_id,
+        scenario_id as ruleset_scenario_id
     from scenario_runs
 ),
 
-entitlements as (
+role_tiers as (
     select
-        baseline_entitlements.rulebook_id,
-        baseline_entitlements.service_code,
-        baseline_entitlements.tier_code,
-        baseline_entitlements.variant,
-        baseline_entitlements.quota_kind,
-        baseline_entitlements.quota,
-        baseline_entitlements.quota_group
-    from baseline_entitlements
-    inner join scenario_runs
-        on baseline_entitlements.rulebook_id = scenario_runs.baseline_rulebook_id
-    union all
-    select
-        rulebook_id,
-        service_code,
-        tier_code,
-        variant,
-        quota_kind,
-        quota,
-        quota_group
-    from proposal_entitlements
+        rulebook_roles.scenario_id,
+        rulebook_roles.rulebook_role,
+        entitlement_tiers.service_code,
+        entitlement_tiers.tier_code,
+        entitlement_tiers.tier_quota_kind,
+        entitlement_tiers.tier_quota
+    from entitlement_tiers
+    inner join rulebook_roles
+        on
+            entitlement_tiers.rulebook_id = rulebook_roles.rulebook_id
+            and entitlement_tiers.scenario_id is not distinct from rulebook_roles.ruleset_scenario_id
 ),
 
-services as (
+role_unit_costs as (
     select
-        service_code,
-        is_variant_required
-    from catalogue
-    union all
-    select
-        service_code,
-        false as is_variant_required
-    from new_services
-),
-
-{{ benefit_entitlement_ctes('entitlements', 'services') }},
-
-unit_costs as (
-    select
-        baseline_unit_costs.rulebook_id,
-        baseline_unit_costs.service_code,
-        baseline_unit_costs.variant,
-        baseline_unit_costs.unit_cost
-    from baseline_unit_costs
-    inner join scenario_runs
-        on baseline_unit_costs.rulebook_id = scenario_runs.baseline_rulebook_id
-    union all
-    select
-        rulebook_id,
-        service_code,
-        variant,
-        unit_cost
-    from proposal_unit_costs
+        rulebook_roles.scenario_id,
+        rulebook_roles.rulebook_role,
+        unit_costs.service_code,
+        unit_costs.variant,
+        unit_costs.unit_cost
+    from unit_costs
+    inner join rulebook_roles
+        on
+            unit_costs.rulebook_id = rulebook_roles.rulebook_id
+            and unit_costs.scenario_id is not distinct from rulebook_roles.ruleset_scenario_id
 ),
 
 tier_members as (
     select
+        scenario_id,
         'baseline' as rulebook_role,
         baseline_tier_code as tier_code,
         count(*) as members
     from member_ratings
-    group by baseline_tier_code
+    group by
+        scenario_id,
+        baseline_tier_code
     union all
     select
+        scenario_id,
         'proposal' as rulebook_role,
         proposal_tier_code as tier_code,
         count(*) as members
     from member_ratings
-    group by proposal_tier_code
+    group by
+        scenario_id,
+        proposal_tier_code
 ),
 
 -- observed in the reference year: entitled_units is null for an unlimited quota, 0 when not entitled
 reference_cells as (
     select
+        scenario_runs.scenario_id,
         utilization.service_code,
         utilization.tier_code,
         utilization.member_years,
@@ -156,6 +129,7 @@ reference_cells as (
 
 cell_rates as (
     select
+        scenario_id,
         service_code,
         tier_code,
         case when entitled_units > 0 then consumed_units / entitled_units end as take_up,
@@ -168,6 +142,7 @@ cell_rates as (
 
 service_rates as (
     select
+        scenario_id,
         service_code,
         sum(case when entitled_units > 0 then consumed_units end)
         / nullif(sum(case when entitled_units > 0 then entitled_units end), 0) as take_up,
@@ -175,11 +150,14 @@ service_rates as (
         / nullif(sum(case when entitled_units is null then member_years end), 0) as units_per_member_year,
         sum(uses) / nullif(sum(consumed_units), 0) as uses_per_unit
     from reference_cells
-    group by service_code
+    group by
+        scenario_id,
+        service_code
 ),
 
 variant_units as (
     select
+        scenario_runs.scenario_id,
         benefit_usage.service_code,
         coalesce(benefit_usage.tier_code_at_service, 'none') as tier_code,
         benefit_usage.variant,
@@ -189,6 +167,7 @@ variant_units as (
         on benefit_usage.entitlement_year = scenario_runs.reference_year
     where benefit_usage.consumed_quantity > 0
     group by
+        scenario_runs.scenario_id,
         benefit_usage.service_code,
         coalesce(benefit_usage.tier_code_at_service, 'none'),
         benefit_usage.variant
@@ -196,33 +175,39 @@ variant_units as (
 
 priced_variants as (
     select
+        variant_units.scenario_id,
         rulebook_roles.rulebook_role,
         variant_units.service_code,
         variant_units.tier_code,
         variant_units.units,
         coalesce(variant_costs.unit_cost, default_costs.unit_cost) as unit_cost
     from variant_units
-    cross join rulebook_roles
-    left join unit_costs as variant_costs
+    inner join rulebook_roles
+        on variant_units.scenario_id = rulebook_roles.scenario_id
+    left join role_unit_costs as variant_costs
         on
-            rulebook_roles.rulebook_id = variant_costs.rulebook_id
+            rulebook_roles.scenario_id = variant_costs.scenario_id
+            and rulebook_roles.rulebook_role = variant_costs.rulebook_role
             and variant_units.service_code = variant_costs.service_code
             and variant_units.variant = variant_costs.variant
-    left join unit_costs as default_costs
+    left join role_unit_costs as default_costs
         on
-            rulebook_roles.rulebook_id = default_costs.rulebook_id
+            rulebook_roles.scenario_id = default_costs.scenario_id
+            and rulebook_roles.rulebook_role = default_costs.rulebook_role
             and variant_units.service_code = default_costs.service_code
             and default_costs.variant is null
 ),
 
 cell_unit_costs as (
     select
+        scenario_id,
         rulebook_role,
         service_code,
         tier_code,
         sum(units * unit_cost) / nullif(sum(case when unit_cost is not null then units end), 0) as unit_cost
     from priced_variants
     group by
+        scenario_id,
         rulebook_role,
         service_code,
         tier_code
@@ -230,35 +215,38 @@ cell_unit_costs as (
 
 service_unit_costs as (
     select
+        scenario_id,
         rulebook_role,
         service_code,
         sum(units * unit_cost) / nullif(sum(case when unit_cost is not null then units end), 0) as unit_cost
     from priced_variants
     group by
+        scenario_id,
         rulebook_role,
         service_code
 ),
 
 default_unit_costs as (
     select
-        rulebook_roles.rulebook_role,
-        unit_costs.service_code,
-        unit_costs.unit_cost
-    from unit_costs
-    inner join rulebook_roles
-        on unit_costs.rulebook_id = rulebook_roles.rulebook_id
-    where unit_costs.variant is null
+        scenario_id,
+        rulebook_role,
+        service_code,
+        unit_cost
+    from role_unit_costs
+    where variant is null
 ),
 
 projection_cells as (
     select distinct
+        scenario_id,
         service_code,
         tier_code
-    from entitlement_tiers
+    from role_tiers
 ),
 
 cell_projections as (
     select
+        cells.scenario_id,
         rulebook_roles.rulebook_role,
         cells.service_code,
         cells.tier_code,
@@ -299,36 +287,47 @@ cell_projections as (
         coalesce(cell_unit_costs.unit_cost, service_unit_costs.unit_cost, default_unit_costs.unit_cost)
             as unit_cost
     from projection_cells as cells
-    cross join rulebook_roles
-    left join entitlement_tiers as entitled
+    inner join rulebook_roles
+        on cells.scenario_id = rulebook_roles.scenario_id
+    left join role_tiers as entitled
         on
-            rulebook_roles.rulebook_id = entitled.rulebook_id
+            cells.scenario_id = entitled.scenario_id
+            and rulebook_roles.rulebook_role = entitled.rulebook_role
             and cells.service_code = entitled.service_code
             and cells.tier_code = entitled.tier_code
     left join tier_members
         on
-            rulebook_roles.rulebook_role = tier_members.rulebook_role
+            cells.scenario_id = tier_members.scenario_id
+            and rulebook_roles.rulebook_role = tier_members.rulebook_role
             and cells.tier_code = tier_members.tier_code
     left join new_services
-        on cells.service_code = new_services.service_code
+        on
+            cells.scenario_id = new_services.scenario_id
+            and cells.service_code = new_services.service_code
     left join cell_rates
         on
-            coalesce(new_services.like_service_code, cells.service_code) = cell_rates.service_code
+            cells.scenario_id = cell_rates.scenario_id
+            and coalesce(new_services.like_service_code, cells.service_code) = cell_rates.service_code
             and cells.tier_code = cell_rates.tier_code
     left join service_rates
-        on coalesce(new_services.like_service_code, cells.service_code) = service_rates.service_code
+        on
+            cells.scenario_id = service_rates.scenario_id
+            and coalesce(new_services.like_service_code, cells.service_code) = service_rates.service_code
     left join cell_unit_costs
         on
-            rulebook_roles.rulebook_role = cell_unit_costs.rulebook_role
+            cells.scenario_id = cell_unit_costs.scenario_id
+            and rulebook_roles.rulebook_role = cell_unit_costs.rulebook_role
             and cells.service_code = cell_unit_costs.service_code
             and cells.tier_code = cell_unit_costs.tier_code
     left join service_unit_costs
         on
-            rulebook_roles.rulebook_role = service_unit_costs.rulebook_role
+            cells.scenario_id = service_unit_costs.scenario_id
+            and rulebook_roles.rulebook_role = service_unit_costs.rulebook_role
             and cells.service_code = service_unit_costs.service_code
     left join default_unit_costs
         on
-            rulebook_roles.rulebook_role = default_unit_costs.rulebook_role
+            cells.scenario_id = default_unit_costs.scenario_id
+            and rulebook_roles.rulebook_role = default_unit_costs.rulebook_role
             and cells.service_code = default_unit_costs.service_code
 ),
 
@@ -379,10 +378,12 @@ final as (
     from projected as baseline
     inner join projected as proposal
         on
-            baseline.service_code = proposal.service_code
+            baseline.scenario_id = proposal.scenario_id
+            and baseline.service_code = proposal.service_code
             and baseline.tier_code = proposal.tier_code
             and proposal.rulebook_role = 'proposal'
-    cross join scenario_runs
+    inner join scenario_runs
+        on baseline.scenario_id = scenario_runs.scenario_id
     where baseline.rulebook_role = 'baseline'
 )
 

@@ -1,9 +1,8 @@
-{{ config(enabled=var('scenario_run', false) | as_bool, schema='scenario_work', materialized='table') }}
 -- Every holder whose tier on the as-of date differs between the baseline and the proposal.
 with
 
 member_ratings as (
-    select * from {{ ref('scenario_member_ratings') }}
+    select * from {{ ref('int_scenario__member_ratings') }}
 ),
 
 final as (

@@ -1,14 +1,15 @@
-{{ config(enabled=var('scenario_run', false) | as_bool, schema='scenario_work', materialized='table') }}
--- The scenario being run: the proposal's settings, the baseline rulebook (in force on the as-of date) and the
--- reference year of the benefit projection (the last complete entitlement year with exposure, else the latest).
+-- Every stored scenario (`vipwh scenario run`, the asset scenarios/proposal): the proposal's settings, the baseline
+-- rulebook (in force on the as-of date) and the reference year of the benefit projection (the last complete
+-- entitlement year with exposure, else the latest).
 with
 
 proposal_run as (
-    select * from {{ source('scenario_work', 'proposal_run') }}
+    select * from {{ source('raw', 'proposal_runs') }}
 ),
 
 rulebooks as (
     select * from {{ ref('stg_rules__rulebooks') }}
+    where scenario_id is null
 ),
 
 utilization as (

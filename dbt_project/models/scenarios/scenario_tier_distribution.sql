@@ -1,4 +1,3 @@
-{{ config(enabled=var('scenario_run', false) | as_bool, schema='scenario_work', materialized='table') }}
 -- Members and rated premium per tier on the as-of date, under the baseline rulebook and under the proposal.
 with
 
@@ -7,29 +6,36 @@ scenario_runs as (
 ),
 
 member_ratings as (
-    select * from {{ ref('scenario_member_ratings') }}
+    select * from {{ ref('int_scenario__member_ratings') }}
 ),
 
 proposal_thresholds as (
-    select * from {{ source('scenario_work', 'proposal_tier_thresholds') }}
+    select * from {{ ref('stg_rules__tier_thresholds') }}
+    where scenario_id is not null
 ),
 
 baseline as (
     select
+        scenario_id,
         baseline_tier_code as tier_code,
         count(*) as members,
         sum(baseline_rated_premium) as rated_premium
     from member_ratings
-    group by baseline_tier_code
+    group by
+        scenario_id,
+        baseline_tier_code
 ),
 
 proposal as (
     select
+        scenario_id,
         proposal_tier_code as tier_code,
         count(*) as members,
         sum(proposal_rated_premium) as rated_premium
     from member_ratings
-    group by proposal_tier_code
+    group by
+        scenario_id,
+        proposal_tier_code
 ),
 
 final as (
@@ -48,11 +54,16 @@ final as (
         cast(coalesce(proposal.rated_premium, 0) - coalesce(baseline.rated_premium, 0) as decimal(38, 6))
             as delta_rated_premium
     from proposal_thresholds as tiers
-    cross join scenario_runs
+    inner join scenario_runs
+        on tiers.scenario_id = scenario_runs.scenario_id
     left join baseline
-        on tiers.tier_code = baseline.tier_code
+        on
+            tiers.scenario_id = baseline.scenario_id
+            and tiers.tier_code = baseline.tier_code
     left join proposal
-        on tiers.tier_code = proposal.tier_code
+        on
+            tiers.scenario_id = proposal.scenario_id
+            and tiers.tier_code = proposal.tier_code
 )
 
 select * from final

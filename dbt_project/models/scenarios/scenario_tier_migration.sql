@@ -1,4 +1,3 @@
-{{ config(enabled=var('scenario_run', false) | as_bool, schema='scenario_work', materialized='table') }}
 -- Baseline tier → proposal tier on the as-of date: members (and their rated premium) per pair, stays included.
 with
 
@@ -7,11 +6,12 @@ scenario_runs as (
 ),
 
 member_ratings as (
-    select * from {{ ref('scenario_member_ratings') }}
+    select * from {{ ref('int_scenario__member_ratings') }}
 ),
 
 pairs as (
     select
+        scenario_id,
         baseline_tier_code as from_tier_code,
         max(baseline_tier_rank) as from_tier_rank,
         proposal_tier_code as to_tier_code,
@@ -21,6 +21,7 @@ pairs as (
         sum(proposal_rated_premium) as proposal_rated_premium
     from member_ratings
     group by
+        scenario_id,
         baseline_tier_code,
         proposal_tier_code
 ),
@@ -41,7 +42,8 @@ final as (
         cast(pairs.baseline_rated_premium as decimal(38, 6)) as baseline_rated_premium,
         cast(pairs.proposal_rated_premium as decimal(38, 6)) as proposal_rated_premium
     from pairs
-    cross join scenario_runs
+    inner join scenario_runs
+        on pairs.scenario_id = scenario_runs.scenario_id
 )
 
 select * from final
