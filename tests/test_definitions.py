@@ -28,6 +28,36 @@ def test_definitions_load_with_every_raw_asset():
     assert isinstance(defs.resolve_job_def(BUILD_JOB), dg.JobDefinition)
 
 
+def test_the_scenarios_are_in_the_graph_as_partitions_of_the_proposal_and_models_of_dbt():
+    # issue 15, item 3: the proposal is an asset (one dynamic partition per scenario), the scenario models are
+    # dbt assets of every build, and the scenario job stores one proposal and rebuilds only what rates it
+    from dagster_project.definitions import BUILD_JOB, SCENARIO_JOB, defs
+    from dagster_project.defs.publish import SNAPSHOT_KEY
+    from dagster_project.defs.scenarios import PROPOSAL_KEYS, SCENARIOS, scenario_selection
+
+    graph = defs.resolve_asset_graph()
+    keys = {key.to_user_string() for key in defs.resolve_all_asset_keys()}
+    outputs = {"scenario_runs", "scenario_tier_distribution", "scenario_tier_migration", "scenario_member_changes"}
+    assert {f"scenarios/{name}" for name in outputs | {"scenario_benefit_cost"}} <= keys
+    assert {"raw/proposal_rulebooks", "raw/proposal_runs", "intermediate/int_scenario__member_ratings"} <= keys
+    for key in PROPOSAL_KEYS:
+        assert graph.get(key).partitions_def == SCENARIOS
+    # the rating chain's own lookup reads the proposal's rule rows: proposal -> staging -> rulings -> ratings
+    rulings = dg.AssetKey(["intermediate", "int_rating__coverage_rulings"])
+    assert dg.AssetKey(["staging", "stg_rules__rating_coefficients"]) in graph.get(rulings).parent_keys
+    ratings = graph.get(dg.AssetKey(["intermediate", "int_scenario__member_ratings"]))
+    assert rulings in ratings.parent_keys
+
+    build = defs.resolve_job_def(BUILD_JOB)
+    assert not set(PROPOSAL_KEYS) & set(build.asset_layer.selected_asset_keys)
+    assert dg.AssetKey(["scenarios", "scenario_runs"]) in build.asset_layer.selected_asset_keys
+    selected = {key.to_user_string() for key in scenario_selection(SNAPSHOT_KEY).resolve(graph)}
+    assert defs.resolve_job_def(SCENARIO_JOB).partitions_def == SCENARIOS
+    assert "intermediate/int_rating__coverage_rulings" in selected and "publish/snapshot" in selected
+    # the baseline is read, never rebuilt, by a scenario run
+    assert not {"marts/fct_policy_rating", "intermediate/int_rating__slices", "marts/dim_member"} & selected
+
+
 def test_vipwh_build_twice_changes_nothing(tmp_path: Path, capsys):
     landing, warehouse = tmp_path / "landing", tmp_path / "wh.duckdb"
     write_batch(

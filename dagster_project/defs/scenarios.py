@@ -77,7 +77,6 @@ def scenario_job(snapshot_key: dg.AssetKey):
     return dg.define_asset_job(
         SCENARIO_JOB,
         selection=scenario_selection(snapshot_key),
-        partitions_def=SCENARIOS,
         executor_def=dg.in_process_executor,
         description="Store one proposal (the partition) as rule rows of its ruleset, re-rate every stored "
         "scenario (the dbt models tagged scenario, with their tests) and publish a snapshot.",

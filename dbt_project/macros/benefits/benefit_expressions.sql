@@ -1,4 +1,4 @@
-{#- Expression helpers of the benefit judgement (int_benefit__usage_judged). -#}
+{#- Expression helpers of the benefit models (the judgement, the entitlement lookups). -#}
 
 {#- Units one use stands for: its quantity where the service is counted by quantity, otherwise 1. -#}
 {%- macro benefit_units_per_use(usage, catalogue) -%}
@@ -34,4 +34,10 @@
         {{ known_variants }}.variant_key,
         case when nullif({{ usage }}.variant, '') is null then '~none' else '~other' end
     )
+{%- endmacro -%}
+
+{#- The pool an entitlement row counts against: its quota_group, else a pool of its own (service:variant,
+    '*' for the any-variant row). Rows of one rulebook × service × tier sharing a pool share one quota. -#}
+{%- macro entitlement_pool_key() -%}
+    coalesce(quota_group, service_code || ':' || coalesce(variant, '*'))
 {%- endmacro -%}

@@ -39,7 +39,7 @@ matrix_rows as (
         service_code,
         tier_code,
         variant,
-        coalesce(quota_group, service_code || ':' || coalesce(variant, '*')) as pool_key
+        {{ entitlement_pool_key() }} as pool_key
     from entitlements
 ),
 

@@ -20,7 +20,7 @@ matrix_rows as (
         tier_code,
         quota_kind,
         quota,
-        coalesce(quota_group, service_code || ':' || coalesce(variant, '*')) as pool_key
+        {{ entitlement_pool_key() }} as pool_key
     from entitlements
 ),
 

@@ -136,8 +136,7 @@ final as (
         on
             rulebooks.rulebook_id = thresholds.rulebook_id
             and running.open_memberships > 0
-            and running.rated_premium >= thresholds.lower_bound
-            and (thresholds.upper_bound is null or running.rated_premium < thresholds.upper_bound)
+            and {{ in_tier('running.rated_premium', 'thresholds') }}
 )
 
 select * from final

@@ -3,6 +3,9 @@
 -- and windows) are the baseline's; the proposal re-prices each with the coefficient that the proposal's ruleset
 -- gives its coverage in int_rating__coverage_rulings - the rating chain's own lookup, run over the proposal's
 -- rule rows: a base slice takes its coverage's row of the table, a top-up the single-premium row of its category.
+-- Tiers by premium as the rating states find them (in_tier). Why the slices are the baseline's: a proposal changes
+-- coefficients, thresholds, entitlements and costs, never the coverage kinds, exclusions or windows (its rows are
+-- the base rulebook's for those), so the slices counting on the day are the same under both rulebooks.
 with
 
 scenario_runs as (
@@ -118,13 +121,11 @@ final as (
         on
             baseline_tiers.scenario_id is null
             and scenario_runs.baseline_rulebook_id = baseline_tiers.rulebook_id
-            and ratings.baseline_rated_premium >= baseline_tiers.lower_bound
-            and (baseline_tiers.upper_bound is null or ratings.baseline_rated_premium < baseline_tiers.upper_bound)
+            and {{ in_tier('ratings.baseline_rated_premium', 'baseline_tiers') }}
     left join tier_thresholds as proposal_tiers
         on
             ratings.scenario_id = proposal_tiers.scenario_id
-            and ratings.proposal_rated_premium >= proposal_tiers.lower_bound
-            and (proposal_tiers.upper_bound is null or ratings.proposal_rated_premium < proposal_tiers.upper_bound)
+            and {{ in_tier('ratings.proposal_rated_premium', 'proposal_tiers') }}
 )
 
 select * from final

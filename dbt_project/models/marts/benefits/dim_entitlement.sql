@@ -18,7 +18,7 @@ final as (
         quota_kind,
         quota,
         quota_group,
-        coalesce(quota_group, service_code || ':' || coalesce(variant, '*')) as quota_pool
+        {{ entitlement_pool_key() }} as quota_pool
     from entitlements
 )
 
