@@ -552,3 +552,20 @@ unit_costs: {health_checkup: {star5: 7000}}
         "star5": Decimal("7000"),
         None: Decimal("2500"),
     }
+
+
+def test_the_stored_scenarios_are_the_partitions_the_ui_lists(built: Path):
+    # the sensor keeps the dynamic partitions (one per scenario) equal to the scenarios stored in the warehouse
+    import dagster as dg
+
+    from dagster_project.defs.scenarios import SCENARIOS, scenario_partitions
+    from dagster_project.settings import Settings
+
+    stored = sorted(row[0] for row in query(built, "select scenario_id from raw.proposal_runs"))
+    assert stored == ["coefficients_test", "entitlements_test", "raise_star1_35000", "star2_dental_relative"]
+    with dg.DagsterInstance.ephemeral() as instance:
+        instance.add_dynamic_partitions(SCENARIOS.name, ["dropped_since"])
+        context = dg.build_sensor_context(instance=instance, resources={"settings": Settings(warehouse=str(built))})
+        result = scenario_partitions(context)
+        requests = {type(request).__name__: request.partition_keys for request in result.dynamic_partitions_requests}
+    assert requests == {"AddDynamicPartitionsRequest": stored, "DeleteDynamicPartitionsRequest": ["dropped_since"]}
