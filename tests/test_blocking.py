@@ -58,7 +58,7 @@ def _build(project: Path, landing: Path, warehouse: Path) -> subprocess.Complete
     )
 
 
-def test_wrong_coefficient_seed_fails_the_build_and_is_not_published(tmp_path: Path):
+def test_wrong_coefficient_seed_fails_the_build_and_is_not_published(tmp_path: Path, capsys):
     project = _copy_project(tmp_path / "project")
     landing, warehouse = tmp_path / "landing", tmp_path / "wh.duckdb"
     # H1 of RULES §7 example 2: a monthly policy with Y = 5 years, coefficient Y/10 = 0.5
@@ -98,3 +98,12 @@ def test_wrong_coefficient_seed_fails_the_build_and_is_not_published(tmp_path: P
                                   where check_name = 'coefficients' order by checked_at""",
     )
     assert results == [("coefficients", True), ("coefficients", False)]
+
+    # a scenario run on that warehouse stores and rates the scenario, and publishes nothing either: the
+    # warehouse's marts are not the published ones
+    capsys.readouterr()
+    proposal = REPO_ROOT / "data" / "scenarios" / "raise_star1_35000.yaml"
+    assert main(["scenario", "run", str(proposal), "--warehouse", str(warehouse)]) == 0
+    assert "NOT published" in capsys.readouterr().err
+    assert current_snapshot(warehouse) == first_snapshot
+    assert query(warehouse, "select scenario_id from scenarios.scenario_runs") == [("raise_star1_35000",)]
