@@ -85,7 +85,8 @@ def scenario_job(snapshot_key: dg.AssetKey):
 
 @dg.sensor(
     minimum_interval_seconds=60,
-    default_status=dg.DefaultSensorStatus.STOPPED,
+    # running by default: it only lists partitions (never launches a run), so `make dev` shows every scenario
+    default_status=dg.DefaultSensorStatus.RUNNING,
     description="Keeps the scenarios partitions equal to the scenarios stored in the warehouse (raw.proposal_runs), "
     "so the UI lists each stored scenario.",
 )
