@@ -74,8 +74,9 @@ def _run_scenario(proposal_file: Path, warehouse: Path, as_of: date | None, publ
         publishable = inputs.published(con) is not None
     if publish and not publishable:
         notes.append(
-            "NOT published: the warehouse's last build failed (or never published), so its marts are not the "
-            "published ones; the scenario is stored in the warehouse and is published by the next good build"
+            "NOT published: the warehouse's tables are not those of its published snapshot (its last build failed, "
+            "or a run since did not publish); the scenario is stored in the warehouse and is published by the next "
+            "good build"
         )
     seconds, snapshot = _execute(proposal.id, proposal_file, warehouse, as_of, publish and publishable)
     with _connect(warehouse, read_only=True) as con:
