@@ -60,7 +60,26 @@ def spark_problem(warehouse: Path) -> str | None:
 
 
 def execute_build_job(settings, log_file: Path | None = None):
-    """Run the job of `dagster_project.definitions` in-process with ``settings`` as its run configuration.
+    """Run the build job of `dagster_project.definitions` in-process with ``settings`` as its run configuration.
+
+    Returns (result, event log entries). What dbt prints goes to ``log_file`` (when given).
+    """
+    from dagster_project.definitions import BUILD_JOB
+
+    return execute_job(BUILD_JOB, settings, log_file)
+
+
+def execute_job(
+    job_name: str,
+    settings,
+    log_file: Path | None = None,
+    ops_config: dict | None = None,
+    partition: tuple[str, str] | None = None,
+    asset_selection=None,
+):
+    """Run a job of `dagster_project.definitions` in-process on an ephemeral instance, ``settings`` as its
+    resources' configuration and ``ops_config`` as its ops'; ``partition`` = (dynamic partitions name, key) runs
+    that partition (added to the instance first); ``asset_selection`` narrows the job's assets.
 
     Returns (result, event log entries). What dbt prints goes to ``log_file`` (when given).
     """
@@ -69,12 +88,16 @@ def execute_build_job(settings, log_file: Path | None = None):
 
     import dagster as dg
 
-    from dagster_project.definitions import BUILD_JOB, defs
+    from dagster_project.definitions import defs
 
-    job = defs.resolve_job_def(BUILD_JOB)
+    job = defs.resolve_job_def(job_name)
     # Dagster's console logger stays quiet: every failure is told by the summary, in one line, without the
     # stack traces Dagster logs with it (those stay in the run's event log)
-    run_config = {**settings.run_config(), "loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+    run_config = {
+        **settings.run_config(),
+        **({"ops": ops_config} if ops_config else {}),
+        "loggers": {"console": {"config": {"log_level": "CRITICAL"}}},
+    }
     with contextlib.ExitStack() as stack:
         # a build with nothing new skips the dbt step's outputs, checks included; Dagster's planner then warns
         # once per skipped dbt test that it "emitted no result" (the summary says what happened instead).
@@ -86,9 +109,32 @@ def execute_build_job(settings, log_file: Path | None = None):
             log_file.parent.mkdir(parents=True, exist_ok=True)
             stack.enter_context(contextlib.redirect_stdout(stack.enter_context(log_file.open("w"))))
         instance = stack.enter_context(dg.DagsterInstance.ephemeral())
-        result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config)
+        if partition is not None:
+            instance.add_dynamic_partitions(partition[0], [partition[1]])
+        result = job.execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            run_config=run_config,
+            partition_key=partition[1] if partition else None,
+            asset_selection=asset_selection,
+        )
         logs = instance.all_logs(result.run_id)
     return result, logs
+
+
+def seconds_by_stage(logs, stage_of) -> dict[str, float]:
+    """Seconds per stage of a run: each step from its start to its success or failure, under ``stage_of(step)``."""
+    seconds: dict[str, float] = defaultdict(float)
+    step_start: dict[str, float] = {}
+    for entry in logs or []:
+        event = entry.dagster_event
+        if event is None or not event.step_key:
+            continue
+        if event.event_type_value == "STEP_START":
+            step_start[event.step_key] = entry.timestamp
+        elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE") and event.step_key in step_start:
+            seconds[stage_of(event.step_key)] += entry.timestamp - step_start[event.step_key]
+    return seconds
 
 
 def _connect_when_free(warehouse: Path, seconds: float = 30.0, read_only: bool = True):
@@ -111,7 +157,7 @@ def _cause(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
 
 
-def _innermost_error(error) -> str:
+def innermost_error(error) -> str:
     """One line for a Dagster step failure: the innermost cause (the user code's exception)."""
     while error is not None and getattr(error, "cause", None) is not None:
         error = error.cause
@@ -295,16 +341,7 @@ def _summarise(settings, result, logs, log_file: Path, summary_json: Path | None
 
     warehouse = settings.warehouse_file()
     run_id = result.run_id if result is not None else ""
-    stage_seconds: dict[str, float] = defaultdict(float)
-    step_start: dict[str, float] = {}
-    for entry in logs or []:
-        event = entry.dagster_event
-        if event is None or not event.step_key:
-            continue
-        if event.event_type_value == "STEP_START":
-            step_start[event.step_key] = entry.timestamp
-        elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE") and event.step_key in step_start:
-            stage_seconds[_stage_of(event.step_key)] += entry.timestamp - step_start[event.step_key]
+    stage_seconds = seconds_by_stage(logs, _stage_of)
 
     checks = result.get_asset_check_evaluations() if result is not None else []
     failed_checks = [c for c in checks if not c.passed]
@@ -429,7 +466,7 @@ def _summarise(settings, result, logs, log_file: Path, summary_json: Path | None
     if not result.success:
         for failure in result.get_step_failure_events():
             error = failure.step_failure_data.error
-            print(f"vipwh build: step {failure.step_key} failed: {_innermost_error(error)}", file=sys.stderr)
+            print(f"vipwh build: step {failure.step_key} failed: {innermost_error(error)}", file=sys.stderr)
             if _stage_of(failure.step_key) == "transform" and log_file.exists():
                 tail = log_file.read_text(encoding="utf-8", errors="replace").splitlines()[-15:]
                 print("  last lines of the dbt log:\n    " + "\n    ".join(tail), file=sys.stderr)

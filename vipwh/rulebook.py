@@ -24,7 +24,7 @@ import duckdb
 
 from dagster_project.lib import lock
 from dagster_project.lib.engine import resolve_warehouse
-from dagster_project.lib.warehouse import ADOPTED_RULE_TABLES, adopted_table, create_raw_tables
+from dagster_project.lib.warehouse import ADOPTED_RULE_TABLES, adopted_table, create_raw_tables, insert_rows
 from vipwh.scenarios.proposal import Catalogue, ProposalError, base_rule_rows, load_proposal, proposal_rules
 
 
@@ -71,14 +71,7 @@ def adopt(proposal_file: Path, warehouse: Path, effective_from: date) -> Adopted
         con.execute("begin")
         try:
             for table, rows in tables.items():
-                if not rows:
-                    continue
-                columns = [name for name, _ in ADOPTED_RULE_TABLES[table]]
-                con.executemany(
-                    f"insert into {adopted_table(table)} ({', '.join(columns)}) "
-                    f"values ({', '.join('?' for _ in columns)})",
-                    [[row.get(column) for column in columns] for row in rows],
-                )
+                insert_rows(con, adopted_table(table), [name for name, _ in ADOPTED_RULE_TABLES[table]], rows)
             con.execute("commit")
         except Exception:
             con.execute("rollback")

@@ -18,7 +18,7 @@ from dagster_project.settings import Settings
 SCENARIO_JOB = "vipwh_scenario"
 SCENARIOS = dg.DynamicPartitionsDefinition(name="scenarios")
 PROPOSAL_KEYS = [dg.AssetKey(proposal_table(table).split(".")) for table in PROPOSAL_TABLES]
-# the dbt tag of the models a scenario run rebuilds (dbt_project.yml, the models' YAML)
+# the dbt tag of the models a scenario run rebuilds (given in dbt_project.yml)
 SCENARIO_TAG = "scenario"
 
 

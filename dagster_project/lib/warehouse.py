@@ -155,6 +155,17 @@ def adopted_table(rule_table: str) -> str:
     return f"raw.adopted_{rule_table}"
 
 
+def insert_rows(con: duckdb.DuckDBPyConnection, table: str, columns: list[str], rows: list[dict]) -> None:
+    """Insert ``rows`` (dicts; a column a row lacks is null) into ``table``'s ``columns``, in the caller's
+    transaction."""
+    if rows:
+        marks = ", ".join("?" for _ in columns)
+        con.executemany(
+            f"insert into {table} ({', '.join(columns)}) values ({marks})",
+            [[row.get(column) for column in columns] for row in rows],
+        )
+
+
 def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     """Whether ``schema.name`` exists in the connection's database."""
     schema, name = table.split(".", 1)

@@ -101,75 +101,41 @@ def _run_scenario(proposal_file: Path, warehouse: Path, as_of: date | None, publ
 STAGES = (("proposal", "proposal"), ("dbt", "vipwh_dbt"), ("publish", "publish__"))
 
 
+def _stage_of(step_key: str) -> str:
+    return next((name for name, prefix in STAGES if step_key.startswith(prefix)), "other")
+
+
 def _execute(
     scenario_id: str, proposal_file: Path, warehouse: Path, as_of: date, publish: bool
 ) -> tuple[dict[str, float], Path | None]:
     """Run the job ``vipwh_scenario`` in-process for the scenario's partition; seconds per stage, the snapshot."""
-    import contextlib
-    import logging
-
-    import dagster as dg
-
     from dagster_project.definitions import SCENARIO_JOB, defs
     from dagster_project.defs.publish import SNAPSHOT_KEY
     from dagster_project.defs.scenarios import SCENARIOS, scenario_selection
     from dagster_project.settings import Settings
+    from vipwh.build import execute_job, innermost_error, seconds_by_stage
 
-    settings = Settings(warehouse=str(warehouse))  # the as-of date is the proposal's (its run row), not dbt's
-    job = defs.resolve_job_def(SCENARIO_JOB)
     selection = scenario_selection(SNAPSHOT_KEY).resolve(defs.resolve_asset_graph())
     if not publish:
         selection = selection - {SNAPSHOT_KEY}
-    run_config = {
-        **settings.run_config(),
-        "ops": {"proposal": {"config": {"proposal_file": str(proposal_file), "as_of": as_of.isoformat()}}},
-        "loggers": {"console": {"config": {"log_level": "CRITICAL"}}},
-    }
     log_file = warehouse.parent / "logs" / f"scenario-{scenario_id}.log"
-    log_file.parent.mkdir(parents=True, exist_ok=True)
-    with contextlib.ExitStack() as stack:
-        planner = logging.getLogger("dagster._core.execution.plan.active")
-        stack.callback(planner.setLevel, planner.level)
-        planner.setLevel(logging.ERROR)
-        stack.enter_context(contextlib.redirect_stdout(stack.enter_context(log_file.open("w"))))
-        instance = stack.enter_context(dg.DagsterInstance.ephemeral())
-        instance.add_dynamic_partitions(SCENARIOS.name, [scenario_id])
-        result = job.execute_in_process(
-            instance=instance,
-            partition_key=scenario_id,
-            asset_selection=sorted(selection),
-            run_config=run_config,
-            raise_on_error=False,
-        )
-        logs = instance.all_logs(result.run_id)
+    result, logs = execute_job(
+        SCENARIO_JOB,
+        Settings(warehouse=str(warehouse)),  # the as-of date is the proposal's (its run row), not dbt's
+        log_file,
+        ops_config={"proposal": {"config": {"proposal_file": str(proposal_file), "as_of": as_of.isoformat()}}},
+        partition=(SCENARIOS.name, scenario_id),
+        asset_selection=sorted(selection),
+    )
     if not result.success:
-        raise ScenarioError(f"the scenario job failed: {_failure(result)} (log: {log_file})")
-    seconds: dict[str, float] = {}
-    started: dict[str, float] = {}
-    for entry in logs:
-        event = entry.dagster_event
-        if event is None or event.step_key is None:
-            continue
-        if event.event_type == dg.DagsterEventType.STEP_START:
-            started[event.step_key] = entry.timestamp
-        elif event.event_type == dg.DagsterEventType.STEP_SUCCESS and event.step_key in started:
-            stage = next((name for name, prefix in STAGES if event.step_key.startswith(prefix)), "other")
-            seconds[stage] = seconds.get(stage, 0.0) + entry.timestamp - started[event.step_key]
+        failure = next((event for event in result.all_events if event.is_step_failure), None)
+        cause = f"{failure.step_key}: {innermost_error(failure.step_failure_data.error)}" if failure else "see the log"
+        raise ScenarioError(f"the scenario job failed: {cause} (log: {log_file})")
     snapshot = None
     for materialization in result.get_asset_materialization_events():
         if materialization.asset_key == SNAPSHOT_KEY:
             snapshot = Path(materialization.materialization.metadata["snapshot"].value)
-    return seconds, snapshot
-
-
-def _failure(result) -> str:
-    for event in result.all_events:
-        if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
-            error = event.step_failure_data.error
-            while error.cause is not None:
-                error = error.cause
-            return f"{event.step_key}: {error.message.strip()}"
-    return "see the log"
+    return dict(seconds_by_stage(logs, _stage_of)), snapshot
 
 
 def _connect(warehouse: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:

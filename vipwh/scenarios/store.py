@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project.lib.warehouse import PROPOSAL_TABLES, proposal_table
+from dagster_project.lib.warehouse import PROPOSAL_TABLES, insert_rows, proposal_table
 from vipwh.scenarios.proposal import Catalogue, Proposal, base_rule_rows, proposal_rules
 
 
@@ -76,14 +76,9 @@ def store(con: duckdb.DuckDBPyConnection, scenario_id: str, tables: dict[str, li
     con.execute("begin")
     try:
         for table, columns in PROPOSAL_TABLES.items():
-            names = [name for name, _ in columns]
             con.execute(f"delete from {proposal_table(table)} where scenario_id = ?", [scenario_id])
-            rows = [
-                [scenario_id if name == "scenario_id" else row.get(name) for name in names] for row in tables[table]
-            ]
-            if rows:
-                marks = ", ".join("?" for _ in names)
-                con.executemany(f"insert into {proposal_table(table)} ({', '.join(names)}) values ({marks})", rows)
+            rows = [{**row, "scenario_id": scenario_id} for row in tables[table]]
+            insert_rows(con, proposal_table(table), [name for name, _ in columns], rows)
         con.execute("commit")
     except Exception:
         con.execute("rollback")
