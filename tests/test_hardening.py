@@ -617,17 +617,31 @@ def test_leftovers_of_an_interrupted_publish_are_removed(tmp_path: Path):
     ]
 
 
-def test_dbt_target_folders_keep_the_last_three(tmp_path: Path):
+def test_dbt_target_folders_keep_the_last_three_and_the_busy_ones(tmp_path: Path):
     from dagster_project.lib import housekeeping
 
-    for age, name in enumerate(["vipwh_dbt-e", "vipwh_dbt-d", "vipwh_dbt-c", "vipwh_dbt-b", "vipwh_dbt-a"]):
+    day = 24 * 3600
+    for age, name in enumerate(
+        ["vipwh_dbt-e", "vipwh_dbt-d", "vipwh_dbt-c", "vipwh_dbt-b", "vipwh_dbt-a", "vipwh_dbt-z"]
+    ):
         folder = tmp_path / name
-        folder.mkdir()
-        stamp = time.time() - 100 * age
-        os.utime(folder, (stamp, stamp))
+        (folder / "compiled").mkdir(parents=True)
+        stamp = time.time() - (2 + age) * day
+        for path in (folder / "compiled", folder):
+            os.utime(path, (stamp, stamp))
+    # the oldest folder by its own time is another build's, still running: a model compiled a minute ago
+    busy = tmp_path / "vipwh_dbt-z" / "compiled" / "model.sql"
+    busy.write_text("select 1")
+    os.utime(tmp_path / "vipwh_dbt-z", (time.time() - 9 * day,) * 2)
     (tmp_path / "manifest.json").write_text("{}")
     assert sorted(housekeeping.prune_dbt_targets(tmp_path)) == ["vipwh_dbt-a", "vipwh_dbt-b"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["manifest.json", "vipwh_dbt-c", "vipwh_dbt-d", "vipwh_dbt-e"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "manifest.json",
+        "vipwh_dbt-c",
+        "vipwh_dbt-d",
+        "vipwh_dbt-e",
+        "vipwh_dbt-z",
+    ]
 
 
 def test_relations_of_retired_models_are_dropped_and_nothing_else():

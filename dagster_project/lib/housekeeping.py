@@ -2,7 +2,8 @@
 
 * in ``<warehouse>.published/``: ``.*.duckdb.tmp`` (a snapshot being written), ``*.wal`` files, ``CURRENT.tmp``,
   and Parquet folders that belong to no snapshot file (an interrupted publish);
-* dbt's per-invocation target folders ``dbt_project/target/vipwh_dbt-*``: the newest ``KEEP_DBT_TARGETS`` kept;
+* dbt's per-invocation target folders ``dbt_project/target/vipwh_dbt-*``: the newest ``KEEP_DBT_TARGETS`` kept,
+  and any written to in the last ``IDLE_HOURS`` (another warehouse's build may be using it);
 * after a whole dbt build, the tables and views of a model or seed the project no longer has (dbt never drops
   them: a renamed model would otherwise stay, stale, and be published under its old name).
 
@@ -11,7 +12,9 @@ Snapshots themselves are pruned by ``publish`` as before.
 
 from __future__ import annotations
 
+import os
 import shutil
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -23,6 +26,7 @@ from dagster_project.lib.publish import current_snapshot, published_dir
 from dagster_project.lib.quality.results import RESULTS_TABLE
 
 KEEP_DBT_TARGETS = 3
+IDLE_HOURS = 12.0
 
 
 def clean_published(warehouse: Path) -> list[str]:
@@ -47,18 +51,38 @@ def clean_published(warehouse: Path) -> list[str]:
     return removed
 
 
-def prune_dbt_targets(target_dir: Path, keep: int = KEEP_DBT_TARGETS) -> list[str]:
-    """Keep the ``keep`` newest ``vipwh_dbt-*`` folders of dbt's target directory."""
+def prune_dbt_targets(target_dir: Path, keep: int = KEEP_DBT_TARGETS, idle_hours: float = IDLE_HOURS) -> list[str]:
+    """Remove the ``vipwh_dbt-*`` folders of dbt's target directory but the ``keep`` newest and the busy ones.
+
+    The target directory is the dbt project's, shared by every warehouse built from this checkout: a build of
+    another warehouse may be running its dbt invocation in one of these folders right now. A folder is removed
+    only when nothing in it has been written for ``idle_hours`` (dbt writes a compiled and a run file per model,
+    so a folder in use is never idle that long).
+    """
     if not target_dir.is_dir():
         return []
     folders = sorted(
         (p for p in target_dir.glob("vipwh_dbt-*") if p.is_dir()), key=lambda p: p.stat().st_mtime, reverse=True
     )
+    idle_since = time.time() - idle_hours * 3600
     removed = []
     for old in folders[keep:]:
-        shutil.rmtree(old, ignore_errors=True)
-        removed.append(old.name)
+        if _last_written(old) < idle_since:
+            shutil.rmtree(old, ignore_errors=True)
+            removed.append(old.name)
     return removed
+
+
+def _last_written(folder: Path) -> float:
+    """The newest modification time of the folder and of everything under it."""
+    newest = folder.stat().st_mtime
+    for root, dirs, files in os.walk(folder):
+        for name in dirs + files:
+            try:
+                newest = max(newest, os.stat(os.path.join(root, name)).st_mtime)
+            except FileNotFoundError:  # removed meanwhile
+                continue
+    return newest
 
 
 # tables in the dbt project's schemas that Python writes (dagster_project/defs/publish.py), not dbt
