@@ -58,8 +58,10 @@ def test_the_scenarios_are_in_the_graph_as_partitions_of_the_proposal_and_models
     assert not {"marts/fct_policy_rating", "intermediate/int_rating__slices", "marts/dim_member"} & selected
 
 
-def test_vipwh_build_twice_changes_nothing(tmp_path: Path, capsys):
+def test_vipwh_build_twice_changes_nothing(tmp_path: Path, capsys, monkeypatch):
     landing, warehouse = tmp_path / "landing", tmp_path / "wh.duckdb"
+    # a file with one row quarantined of two fails the quarantine-rate check (50 % > 1 %) once one row counts
+    monkeypatch.setenv("VIPWH_QUARANTINE_MIN_ROWS", "1")
     write_batch(
         landing,
         "2026-01-05",
@@ -92,6 +94,14 @@ def test_vipwh_build_twice_changes_nothing(tmp_path: Path, capsys):
     assert f"  still published: {snapshot}" in out.splitlines()
     assert current_snapshot(warehouse) == snapshot
     assert query(snapshot, "select build_id, built_at from marts.build_info") == built
+    # the raw layer's check judged these very rows under these thresholds in the published build: its result
+    # stands, failure included, and is recorded for this run too
+    quarantine = """select build_id, passed, failing_rows, message from quality.dq_check_results
+                    where check_name = 'quarantine_rate' order by checked_at"""
+    (first_build, *judged), (second_build, *stood) = query(warehouse, quarantine)
+    assert first_build == built[0][0] and second_build != first_build
+    assert judged[:2] == [False, 1] and stood[:2] == [False, 1]
+    assert stood[2] == f"nothing new since build {first_build}: its result stands. {judged[2]}"
 
     # a table and a view of models the project no longer has (a warehouse built by an earlier version: dbt
     # never drops them), beside what Python writes into the same schemas
@@ -102,6 +112,8 @@ def test_vipwh_build_twice_changes_nothing(tmp_path: Path, capsys):
     # asked to, it computes everything again, and publishes the same rows
     assert main(["build", "--landing", str(landing), "--warehouse", str(warehouse), "--full-refresh", "--quiet"]) == 0
     assert "nothing new" not in capsys.readouterr().out
+    *_, (_, *judged_again) = query(warehouse, quarantine)
+    assert judged_again == judged  # judged anew: the same rows, the same outcome
     retired = """select table_schema || '.' || table_name from information_schema.tables
                  where table_name in
                      ('stg_core__reference_quarantine', 'mart_retired', 'build_info', 'dq_check_results')

@@ -5,14 +5,17 @@ Blocking checks fail with ERROR severity and stop the assets downstream of the a
 are reported with WARN severity. Every check is declared ``blocking`` to Dagster so that the assets
 downstream (the check results, build_info, publish) wait for it, but only an ERROR result stops them.
 Each check step writes its own outcome to ``quality.dq_check_results`` before it reports it, so a run
-records its results whether or not it goes on to publish.
+records its results whether or not it goes on to publish. In a build with nothing new, the published build's
+result of a check stands instead of judging the same rows again (``_result_standing``).
 """
+
+from dataclasses import replace
 
 import dagster as dg
 
 from dagster_project import project
 from dagster_project.defs.resources import connect
-from dagster_project.lib import engine, quality
+from dagster_project.lib import engine, inputs, quality
 from dagster_project.settings import SPARK, Settings
 
 GROUP = "quality"
@@ -35,6 +38,29 @@ def _spark_connection(settings: Settings):
     return lambda: engine.spark_check_connection(settings.warehouse_file(), settings.spark_warehouse(), relations)
 
 
+def _result_standing(check: quality.Check, settings: Settings) -> quality.CheckResult | None:
+    """The published build's result of this check, when this build's inputs are that build's (else None).
+
+    A check's result is a function of the tables it reads and the checks' settings, and those are a function
+    of the build's inputs (lib/inputs.py). With nothing new, the check would judge the very rows, under the
+    very thresholds, that the build which published the current snapshot judged, so its result stands and is
+    recorded again for this run, saying so. Only the checks on the raw layer ever get here in such a build:
+    the dbt step then materializes nothing and Dagster skips the checks of its assets. ``--full-refresh``
+    judges again.
+    """
+    if settings.full_refresh_asked():
+        return None
+    with connect(settings) as con:
+        last = inputs.published(con)
+        if last is None or last["fingerprint"] != inputs.fingerprint(con, settings):
+            return None
+        earlier = quality.recorded_result(con, last["build_id"], check.name)
+    if earlier is None:
+        return None
+    standing = f"nothing new since build {last['build_id']}: its result stands"
+    return replace(earlier, message=f"{standing}. {earlier.message}" if earlier.message else standing, checked_at=None)
+
+
 def _asset_check(check: quality.Check) -> dg.AssetChecksDefinition:
     asset_key = dg.AssetKey(list(check.asset_key))
     blocking = check.severity == quality.BLOCKING
@@ -50,7 +76,7 @@ def _asset_check(check: quality.Check) -> dg.AssetChecksDefinition:
 
     @dg.multi_asset_check(name=f"quality__{check.name}", specs=[spec], description=check.description)
     def _check(context: dg.AssetCheckExecutionContext, settings: Settings):
-        result = quality.run_check(
+        result = _result_standing(check, settings) or quality.run_check(
             check, settings.warehouse_file(), check_settings(settings), connect=_spark_connection(settings)
         )
         with connect(settings) as con:

@@ -2,7 +2,7 @@
 
 - ``framework``: Check, CheckResult, Settings, run_check, table_exists (a SQL query + a GX suite);
 - ``gx``: the great-expectations adapter (validate a pandas frame);
-- ``results``: quality.dq_check_results (RESULTS_TABLE DDL, record_results, results_of_build,
+- ``results``: quality.dq_check_results (RESULTS_TABLE DDL, record_results, recorded_result, results_of_build,
   from_evaluation for dbt tests and GX checks alike);
 - ``ledger``: the GX check on the batch ledger (quarantine rate);
 - ``checks``: CHECKS, the GX checks run as Dagster asset checks.
@@ -22,7 +22,13 @@ from dagster_project.lib.quality.framework import (
     run_checks,
     table_exists,
 )
-from dagster_project.lib.quality.results import RESULTS_TABLE, from_evaluation, record_results, results_of_build
+from dagster_project.lib.quality.results import (
+    RESULTS_TABLE,
+    from_evaluation,
+    record_results,
+    recorded_result,
+    results_of_build,
+)
 
 __all__ = [
     "BLOCKING",
@@ -35,6 +41,7 @@ __all__ = [
     "Settings",
     "from_evaluation",
     "record_results",
+    "recorded_result",
     "results_of_build",
     "run_check",
     "run_checks",

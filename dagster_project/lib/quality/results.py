@@ -45,6 +45,22 @@ def results_of_build(con: duckdb.DuckDBPyConnection, build_id: str) -> tuple[int
     return int(run), int(failed or 0)
 
 
+def recorded_result(con: duckdb.DuckDBPyConnection, build_id: str, check_name: str) -> CheckResult | None:
+    """The result one build recorded for one check (None: it recorded none)."""
+    if not table_exists(con, RESULTS_TABLE):
+        return None
+    row = con.execute(
+        f"""select check_name, asset_key, severity, passed, failing_rows, sample, message, checked_at
+            from {RESULTS_TABLE} where build_id = ? and check_name = ? order by checked_at desc limit 1""",
+        [build_id, check_name],
+    ).fetchone()
+    if row is None:
+        return None
+    name, asset_key, severity, passed, failing_rows, sample, message, checked_at = row
+    sample = json.loads(sample) if sample else []
+    return CheckResult(name, asset_key, severity, bool(passed), int(failing_rows), sample, message or "", checked_at)
+
+
 def record_results(con: duckdb.DuckDBPyConnection, build_id: str, results: Iterable[CheckResult]) -> int:
     """Append results to quality.dq_check_results (created when missing); returns the rows written."""
     con.execute("create schema if not exists quality")
