@@ -41,6 +41,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from dagster_project.lib.publish import current_snapshot
 from tests.conftest import ENGINES, build_on, query
 from vipwh.generate import generate_book
 from vipwh.landing import write_batch
@@ -591,3 +592,21 @@ def test_spark_build_is_checked_and_published(combined_spark: Path, capsys):
     )
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "members" and int(out[1]) > GENERATED_HOLDERS * 0.5
+
+
+def test_spark_build_with_nothing_new_exports_nothing(combined_book: Path, combined_spark: Path, capsys):
+    from vipwh.cli import main
+
+    exported = combined_spark / "raw.db" / "policies" / "part-00000.parquet"
+    before = exported.stat()
+    snapshot = current_snapshot(combined_spark / "warehouse.duckdb")
+    capsys.readouterr()
+    args = ["build", "--landing", str(combined_book), "--warehouse", str(combined_spark), "--engine", "spark"]
+    assert main(args) == 0
+    captured = capsys.readouterr()
+    assert "  nothing new since the build that published the current snapshot" in captured.out, captured.out
+    assert "the raw Parquet stands" in captured.err
+    # the raw tables were not exported again, and the snapshot stays
+    after = exported.stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    assert current_snapshot(combined_spark / "warehouse.duckdb") == snapshot

@@ -48,11 +48,9 @@ def _result_standing(check: quality.Check, settings: Settings) -> quality.CheckR
     the dbt step then materializes nothing and Dagster skips the checks of its assets. ``--full-refresh``
     judges again.
     """
-    if settings.full_refresh_asked():
-        return None
     with connect(settings) as con:
-        last = inputs.published(con)
-        if last is None or last["fingerprint"] != inputs.fingerprint(con, settings):
+        last = inputs.unchanged(con, settings)
+        if last is None:
             return None
         earlier = quality.recorded_result(con, last["build_id"], check.name)
     if earlier is None:

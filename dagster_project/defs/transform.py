@@ -100,15 +100,10 @@ def build_dbt_assets() -> dg.AssetsDefinition:
     @dbt_assets(manifest=dbt_project.manifest_path, dagster_dbt_translator=VipwhTranslator(), name="vipwh_dbt")
     def vipwh_dbt(context: dg.AssetExecutionContext, dbt: VipwhDbtCliResource, settings: Settings):
         with connect(settings) as con:
-            last = inputs.published(con)
             # a run of the whole dbt step with nothing new (a subset picked in the UI is always built)
             whole = not context.is_subset
-            if (
-                whole
-                and not settings.full_refresh_asked()
-                and last
-                and last["fingerprint"] == inputs.fingerprint(con, settings)
-            ):
+            last = inputs.unchanged(con, settings) if whole else None
+            if last:
                 # nothing new: no output, so the checks on these assets, build_info and publish are skipped
                 progress.say(f"dbt: nothing new since build {last['build_id']}: its snapshot stays published")
                 context.log.info(f"inputs unchanged since build {last['build_id']} ({last['snapshot']}): skipped")

@@ -62,6 +62,17 @@ def export_raw(con: duckdb.DuckDBPyConnection, root: Path) -> dict[str, int]:
     return counts
 
 
+def raw_exported(con: duckdb.DuckDBPyConnection, root: Path) -> bool:
+    """Every raw table of the control file has its exported Parquet under ``root/raw.db/``."""
+    tables = con.execute(
+        "select table_name from information_schema.tables where table_catalog = current_database() "
+        "and table_schema = ?",
+        [RAW_SCHEMA],
+    ).fetchall()
+    base = root / f"{RAW_SCHEMA}.db"
+    return all((base / table / "part-00000.parquet").is_file() for (table,) in tables)
+
+
 def dbt_relations(manifest_path: Path) -> list[tuple[str, str]]:
     """(schema, table) of every enabled dbt model and seed that Spark writes as Parquet, from the manifest.
 
