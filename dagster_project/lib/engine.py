@@ -27,6 +27,8 @@ from dagster_project.settings import CONTROL_FILE
 
 # the schema ingestion writes; like every schema it is a Spark database `<schema>.db` under the directory
 RAW_SCHEMA = "raw"
+# the one Parquet file of each exported raw table
+RAW_FILE = "part-00000.parquet"
 
 
 def export_raw(con: duckdb.DuckDBPyConnection, root: Path) -> dict[str, int]:
@@ -35,23 +37,15 @@ def export_raw(con: duckdb.DuckDBPyConnection, root: Path) -> dict[str, int]:
     Each table is written to a fresh directory that then replaces the old one, so Spark never reads a
     half-written table. Types carry over (DECIMAL(18,2), DATE, BIGINT, BOOLEAN, TIMESTAMP).
     """
-    tables = [
-        name
-        for (name,) in con.execute(
-            "select table_name from information_schema.tables where table_catalog = current_database() "
-            "and table_schema = ? order by 1",
-            [RAW_SCHEMA],
-        ).fetchall()
-    ]
     base = root / f"{RAW_SCHEMA}.db"
     base.mkdir(parents=True, exist_ok=True)
     counts: dict[str, int] = {}
-    for table in tables:
+    for table in _raw_tables(con):
         fresh = base / f".{table}.{uuid.uuid4().hex[:8]}.tmp"
         fresh.mkdir()
         # COPY answers with the number of rows it wrote
         counts[table] = con.execute(
-            f"copy {RAW_SCHEMA}.\"{table}\" to '{fresh / 'part-00000.parquet'}' (format parquet)"
+            f"copy {RAW_SCHEMA}.\"{table}\" to '{fresh / RAW_FILE}' (format parquet)"
         ).fetchone()[0]
         final = base / table
         old = base / f".{table}.{uuid.uuid4().hex[:8]}.old"
@@ -64,13 +58,20 @@ def export_raw(con: duckdb.DuckDBPyConnection, root: Path) -> dict[str, int]:
 
 def raw_exported(con: duckdb.DuckDBPyConnection, root: Path) -> bool:
     """Every raw table of the control file has its exported Parquet under ``root/raw.db/``."""
-    tables = con.execute(
-        "select table_name from information_schema.tables where table_catalog = current_database() "
-        "and table_schema = ?",
-        [RAW_SCHEMA],
-    ).fetchall()
     base = root / f"{RAW_SCHEMA}.db"
-    return all((base / table / "part-00000.parquet").is_file() for (table,) in tables)
+    return all((base / table / RAW_FILE).is_file() for table in _raw_tables(con))
+
+
+def _raw_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The raw tables of the control file, by name."""
+    return [
+        name
+        for (name,) in con.execute(
+            "select table_name from information_schema.tables where table_catalog = current_database() "
+            "and table_schema = ? order by 1",
+            [RAW_SCHEMA],
+        ).fetchall()
+    ]
 
 
 def dbt_relations(manifest_path: Path) -> list[tuple[str, str]]:
