@@ -14,7 +14,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 from dagster_project import project
 from dagster_project.defs.engine import RAW_PARQUET_KEY
 from dagster_project.defs.resources import connect
-from dagster_project.lib import housekeeping, inputs, quality
+from dagster_project.lib import by_holder, housekeeping, inputs, quality
 from dagster_project.settings import DUCKDB, Settings
 from vipwh import progress
 
@@ -23,13 +23,24 @@ class DbtBuildFailed(Exception):
     """dbt build reported errors or failing tests of severity error."""
 
 
-def _keep_run_results(invocation, settings: Settings) -> None:
-    """Copy dbt's run_results.json beside the warehouse (logs/dbt_run_results.json) for the benchmark."""
-    source = invocation.target_path / "run_results.json"
-    if source.exists():
-        logs = settings.logs_dir()
-        logs.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, logs / "dbt_run_results.json")
+def _keep_run_results(invocations, settings: Settings) -> None:
+    """Keep dbt's run_results.json beside the warehouse (logs/dbt_run_results.json) for the benchmark.
+
+    A build by holder runs dbt three times: their results are kept as one file (the results of each, in order).
+    """
+    sources = [invocation.target_path / "run_results.json" for invocation in invocations]
+    sources = [source for source in sources if source.exists()]
+    if not sources:
+        return
+    logs = settings.logs_dir()
+    logs.mkdir(parents=True, exist_ok=True)
+    if len(sources) == 1:
+        shutil.copyfile(sources[0], logs / "dbt_run_results.json")
+        return
+    combined = json.loads(sources[0].read_text(encoding="utf-8"))
+    for source in sources[1:]:
+        combined["results"] += json.loads(source.read_text(encoding="utf-8"))["results"]
+    (logs / "dbt_run_results.json").write_text(json.dumps(combined), encoding="utf-8")
 
 
 def _failures(invocation) -> str:
@@ -108,38 +119,89 @@ def build_dbt_assets() -> dg.AssetsDefinition:
                 progress.say(f"dbt: nothing new since build {last['build_id']}: its snapshot stays published")
                 context.log.info(f"inputs unchanged since build {last['build_id']} ({last['snapshot']}): skipped")
                 return
+            described = inputs.describe(con, settings)
+            plan, why = by_holder.plan(con, settings, described) if whole else (None, "a subset of the models")
             inputs.forget(con)  # the tables change now: they answer no published snapshot until this build's
+            by_holder.forget(con)  # nor the inputs they were built from, until this step succeeds
         # Unit tests check the models' logic, not the data: they run in CI (tests/test_dbt_unit.py), not here.
-        args = ["build", "--exclude-resource-type", "unit_test"]
+        base = ["build", "--exclude-resource-type", "unit_test"]
         as_of = settings.as_of_date()
-        if as_of:
-            # only when given: identical command-line vars let dbt reuse the last build's partial parse
-            args += ["--vars", json.dumps({"as_of_date": as_of.isoformat()})]
-        with settings.dbt_environment_applied():
-            invocation = dbt.cli(args, context=context, raise_on_error=False)
-        done = 0
-        test_outcomes = []
-        for event in invocation.stream():
-            if isinstance(event, dg.Output | dg.AssetMaterialization):
-                done += 1
-                progress.say(f"dbt: built {getattr(event, 'output_name', None) or event.asset_key} ({done})")
-            elif isinstance(event, dg.AssetCheckResult):
-                test_outcomes.append(quality.from_evaluation(event))
-                if not event.passed:
-                    progress.say(f"dbt: check {event.check_name} FAILED on {'/'.join(event.asset_key.path)}")
-            yield event
-        _keep_run_results(invocation, settings)
-        project.keep_partial_parse(invocation.target_path)
-        succeeded = invocation.is_successful()
+        dbt_vars = {"as_of_date": as_of.isoformat()} if as_of else {}
+        outcomes: list = []
+        if plan is None:
+            progress.say(f"dbt: every holder ({why})")
+            # vars only when given: identical command-line vars let dbt reuse the last build's partial parse
+            args = base + (["--vars", json.dumps(dbt_vars)] if dbt_vars else [])
+            invocation = yield from _invoke(context, dbt, settings, args, outcomes)
+            invocations = [invocation]
+        else:
+            invocations = yield from _by_holder(context, dbt, settings, plan, why, base, dbt_vars, outcomes)
+        _keep_run_results(invocations, settings)
+        project.keep_partial_parse(invocations[0].target_path)
+        succeeded = all(invocation.is_successful() for invocation in invocations)
         dropped = []
         with connect(settings) as con:
-            quality.record_results(con, context.run.run_id, test_outcomes)
-            if succeeded and whole and settings.engine_name() == DUCKDB:
-                dropped = housekeeping.drop_retired_relations(con, invocation.get_artifact("manifest.json"))
+            quality.record_results(con, context.run.run_id, outcomes)
+            if succeeded and whole and plan is None and settings.engine_name() == DUCKDB:
+                dropped = housekeeping.drop_retired_relations(con, invocations[0].get_artifact("manifest.json"))
+            if succeeded and whole:
+                by_holder.record(con, described)
         if not succeeded:
-            raise DbtBuildFailed(_failures(invocation))
+            raise DbtBuildFailed(_failures(next(i for i in invocations if not i.is_successful())))
         if dropped:
             progress.say(f"dbt: dropped {len(dropped)} relation(s) of models the project no longer has")
             context.log.info(f"dropped relations of retired models: {', '.join(dropped)}")
 
     return vipwh_dbt
+
+
+def _invoke(context, dbt: VipwhDbtCliResource, settings: Settings, args: list[str], outcomes: list, **kwargs):
+    """Run one dbt invocation, yielding its events (asset outputs, check results); returns the invocation."""
+    with settings.dbt_environment_applied():
+        invocation = dbt.cli(args, context=context, raise_on_error=False, **kwargs)
+    done = 0
+    for event in invocation.stream():
+        if isinstance(event, dg.Output | dg.AssetMaterialization):
+            done += 1
+            progress.say(f"dbt: built {getattr(event, 'output_name', None) or event.asset_key} ({done})")
+        elif isinstance(event, dg.AssetCheckResult):
+            outcomes.append(quality.from_evaluation(event))
+            if not event.passed:
+                progress.say(f"dbt: check {event.check_name} FAILED on {'/'.join(event.asset_key.path)}")
+        yield event
+    return invocation
+
+
+def _by_holder(context, dbt, settings: Settings, plan, why: str, base, dbt_vars: dict, outcomes: list):
+    """The three passes of a build by holder (dagster_project/lib/by_holder.py); returns the invocations."""
+    manifest = json.loads(Path(dbt_project.manifest_path).read_text(encoding="utf-8"))
+    stages = by_holder.passes(manifest)
+    vars_ = ["--vars", json.dumps(dbt_vars)] if dbt_vars else []
+    progress.say(f"dbt: by holder ({why})")
+    first = yield from _invoke(context, dbt, settings, [*base, *vars_, *by_holder.exclusions(stages, 1)], outcomes)
+    if not first.is_successful():
+        return [first]
+    with connect(settings) as con:
+        count = by_holder.touched(con, plan)
+        progress.say(f"dbt: {count} touched holder(s)")
+        context.log.info(f"by holder: {count} touched holders ({why})")
+        by_holder.prepare(con, manifest)
+    # its own target folder, beside the warehouse: its own partial parse (the var renames every schema)
+    target = settings.warehouse_file().with_name(settings.warehouse_file().name + ".by_holder_target")
+    second = yield from _invoke(
+        context,
+        dbt,
+        settings,
+        [*base, "--vars", json.dumps({**dbt_vars, "by_holder": True}), *by_holder.exclusions(stages, 2)],
+        outcomes,
+        target_path=target,
+    )
+    if not second.is_successful():
+        return [first, second]
+    with connect(settings) as con:
+        merged = by_holder.merge(con, manifest)
+        by_holder.drop(con)
+    rows = sum(inserted for _, _, inserted in merged)
+    progress.say(f"dbt: merged {rows} row(s) of {count} holder(s) into {len(merged)} table(s)")
+    third = yield from _invoke(context, dbt, settings, [*base, *vars_, *by_holder.exclusions(stages, 3)], outcomes)
+    return [first, second, third]

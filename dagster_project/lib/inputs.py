@@ -49,8 +49,8 @@ def code_digest() -> str:
     return digest.hexdigest()
 
 
-def fingerprint(con: duckdb.DuckDBPyConnection, settings: Settings) -> str:
-    """The fingerprint of this build's inputs (the batches loaded so far, so: after ingestion)."""
+def describe(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict:
+    """This build's inputs (the batches loaded so far, so: after ingestion), as a JSON-able dict."""
     batches = con.execute(
         "select cast(extract_date as varchar), manifest_sha256 from raw.batches where status = 'loaded' order by 1"
     ).fetchall()
@@ -74,6 +74,12 @@ def fingerprint(con: duckdb.DuckDBPyConnection, settings: Settings) -> str:
         "quarantine": [settings.value("quarantine_rate_max"), settings.value("quarantine_min_rows")],
         "code": code_digest(),
     }
+    return inputs
+
+
+def fingerprint(con: duckdb.DuckDBPyConnection, settings: Settings, described: dict | None = None) -> str:
+    """The fingerprint of this build's inputs: a digest of ``describe``."""
+    inputs = described if described is not None else describe(con, settings)
     return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode("utf-8")).hexdigest()
 
 

@@ -8,6 +8,7 @@ from vipwh.contract import EXTRACT_FILES, ExtractFile
 
 # The fingerprint of the published snapshot's inputs (dagster_project/lib/inputs.py), created below.
 PUBLISHED_INPUTS = "raw.published_inputs"
+BUILT_INPUTS = "raw.built_inputs"
 
 SQL_TYPES = {
     "varchar": "VARCHAR",
@@ -267,6 +268,9 @@ def create_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
         )
         """
     )
+    # The inputs the warehouse's tables were last built from, whole (dagster_project/lib/by_holder.py): at
+    # most one row, deleted before the tables change and written when the dbt step has succeeded.
+    con.execute(f"create table if not exists {BUILT_INPUTS} (inputs VARCHAR NOT NULL, built_at TIMESTAMP NOT NULL)")
 
 
 def _add_columns(con: duckdb.DuckDBPyConnection, table: str, columns: tuple[tuple[str, str], ...]) -> None:

@@ -1,0 +1,348 @@
+"""Incremental builds by holder: a build on a built warehouse recomputes only the holders its new batches touch.
+
+A holder's rows in the models tagged ``by_holder`` (dbt_project.yml) are a function of that holder's rows of
+the extracts, the rules and the valuation date. So when the warehouse's tables were built from the same code,
+rules and scenarios and the new build only adds batches, the dbt step runs in three passes:
+
+1. ``staging``: the staged extracts, whole (every key's latest row; cheap, and every later pass reads them);
+2. the ``by_holder`` models for the *touched holders* only, into schemas ``by_holder_<schema>`` whose staged
+   extracts are views keeping those holders' rows; then, table by table, the touched holders' rows of the
+   warehouse are deleted and the pass's rows inserted (one transaction);
+3. every other model (aggregates, dimensions, quality, scenarios), whole, from the merged tables.
+
+Each test runs in the pass of its latest parent: a test of the by-holder models alone is judged on the touched
+holders' rows (their keys are holder-scoped, so a row of another holder cannot collide), a test that also reads
+an aggregate runs whole in pass 3 (docs/decisions.md, "Which check runs how").
+
+The **touched holders** (``touched``) are, over every raw version of every key a new batch carries: the holders
+of its customers, relatives, activations and usage rows; every holder a touched policy ever had (a policy that
+changes holder touches both); the holders whose history changes because the valuation date moved from the last
+build's to this one's (a dated event, a scheduled rating state, a birthday between the two); and, closed over
+the references between holders (the coverages of one policy; a use naming another holder's relative), until
+nothing is added. Everything is recomputed (a full build) when this is not an addition of batches: no whole
+build recorded, other code or rules, a rulebook adopted or scenario stored, a batch replaced or removed, the
+valuation date moved back or into another year or across a rulebook's start, ``--full-refresh``, or the Spark
+engine (its tables are Parquet files, which this merge does not rewrite by holder).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import duckdb
+
+from dagster_project.lib.warehouse import BUILT_INPUTS
+from dagster_project.settings import DUCKDB, Settings
+
+TAG = "by_holder"
+SCOPE = "by_holder"  # the schema of the touched holders (table ``holders``)
+PREFIX = "by_holder_"  # of the schemas the second pass writes (generate_schema_name.sql)
+SCOPE_TABLE = f"{SCOPE}.holders"
+
+# the keys of each core extract whose raw versions name a holder (a transaction names its policy)
+_HOLDER_FILES = {
+    "customers": "holder_id",
+    "relatives": "relative_id",
+    "service_activations": "holder_id",
+    "service_usage": "usage_id",
+}
+
+
+@dataclass
+class Plan:
+    """A build that adds batches to a built warehouse: what it adds, and the valuation dates it moves between."""
+
+    new_batches: list[str]
+    old_as_of: date
+    new_as_of: date
+    passes: dict[str, list[str]] = field(default_factory=dict)
+
+
+def _as_of(described: dict) -> date | None:
+    return date.fromisoformat(described["as_of"]) if described.get("as_of") else None
+
+
+def built(con: duckdb.DuckDBPyConnection) -> dict | None:
+    row = con.execute(f"select inputs from {BUILT_INPUTS}").fetchone()
+    return json.loads(row[0]) if row else None
+
+
+def forget(con: duckdb.DuckDBPyConnection) -> None:
+    """The tables are about to change: until the dbt step succeeds they answer no recorded inputs."""
+    con.execute(f"delete from {BUILT_INPUTS}")
+
+
+def record(con: duckdb.DuckDBPyConnection, described: dict) -> None:
+    con.execute(f"delete from {BUILT_INPUTS}")
+    con.execute(f"insert into {BUILT_INPUTS} values (?, ?)", [json.dumps(described, sort_keys=True), datetime.now()])
+
+
+def plan(con: duckdb.DuckDBPyConnection, settings: Settings, described: dict) -> tuple[Plan | None, str]:
+    """An incremental plan for this build, or None and why the build computes everything."""
+    if settings.full_refresh_asked():
+        return None, "a full refresh was asked"
+    if settings.engine_name() != DUCKDB:
+        return None, "the Spark engine builds whole"
+    last = built(con)
+    if last is None:
+        return None, "no whole build is recorded for these tables"
+    same = ("adopted_rulebooks", "scenarios", "engine", "dbt_target", "code")
+    changed = [key for key in same if last.get(key) != described.get(key)]
+    if changed:
+        return None, f"changed since the last build: {', '.join(changed)}"
+    old_batches = {tuple(batch) for batch in last["batches"]}
+    now_batches = {tuple(batch) for batch in described["batches"]}
+    if not old_batches <= now_batches:
+        return None, "a batch built before was replaced or removed"
+    new = sorted(batch[0] for batch in now_batches - old_batches)
+    old_as_of, new_as_of = _as_of(last), _as_of(described)
+    if old_as_of is None or new_as_of is None:
+        return None, "no valuation date"
+    if new_as_of < old_as_of or new_as_of.year != old_as_of.year:
+        return None, f"the valuation date moved from {old_as_of} to {new_as_of} (back, or into another year)"
+    starts = con.execute(
+        "select count(*) from staging.stg_rules__rulebooks where (effective_from > ? and effective_from <= ?) "
+        "or (effective_until > ? and effective_until <= ?)",
+        [old_as_of, new_as_of, old_as_of, new_as_of],
+    ).fetchone()[0]
+    if starts:
+        return None, "a rulebook starts or ends between the last valuation date and this one"
+    if not new and new_as_of == old_as_of:
+        return None, "nothing was added"  # the nothing-new check skips such a build before; a build asked anyway
+    return Plan(new, old_as_of, new_as_of), f"{len(new)} new batch(es), valuation date {old_as_of} → {new_as_of}"
+
+
+def touched(con: duckdb.DuckDBPyConnection, plan_: Plan) -> int:
+    """Write the touched holders to ``by_holder.holders``; their count."""
+    con.execute(f"create schema if not exists {SCOPE}")
+    con.execute(
+        "create or replace temp table new_batches as select cast(unnest(?::VARCHAR[]) as date) as d",
+        [plan_.new_batches],
+    )
+    holder_type = con.execute(
+        "select data_type from information_schema.columns where table_schema = 'raw' and table_name = 'customers' "
+        "and column_name = 'holder_id'"
+    ).fetchone()[0]
+    con.execute(f"create or replace table {SCOPE_TABLE} (holder_id {holder_type})")
+    direct = [
+        # every holder any version of a key in a new batch names (a re-sent or moved row touches old and new)
+        f"""select raw_rows.holder_id from raw.{table} as raw_rows
+            where raw_rows.{key} in (
+                select {key} from raw.{table} where _extract_date in (select d from new_batches))"""
+        for table, key in _HOLDER_FILES.items()
+    ]
+    direct.append(
+        """select policies.holder_id from raw.policies as policies
+           where policies.policy_no in (
+               select policy_no from raw.policies where _extract_date in (select d from new_batches)
+               union all
+               select policy_no from raw.policy_transactions where _extract_date in (select d from new_batches))"""
+    )
+    a, b = plan_.old_as_of, plan_.new_as_of
+    if b > a:
+        window = f"> date '{a}' and {{}} <= date '{b}'"
+
+        def between(column: str) -> str:
+            return f"{column} " + window.format(column)
+
+        direct += [
+            # dated events between the two valuation dates
+            f"""select holder_id from raw.policies where {between("effective_date")} or {between("status_date")}
+                or {between("free_look_end_date")}""",
+            f"""select policies.holder_id from raw.policies as policies where policies.policy_no in (
+                    select policy_no from raw.policy_transactions where {between("effective_date")})""",
+            f"select holder_id from raw.service_usage where {between('service_date')}",
+            f"select holder_id from raw.service_activations where {between('activated_at')}",
+            # the rating states the old build scheduled after its valuation date (window, term, payment ends)
+            f"""select holder_id from intermediate.int_member__rating_states
+                where {between("state_from")} or {between("state_until")}""",
+            f"""select holder_id from intermediate.int_rating__coverage_rulings
+                where {between("window_from")} or {between("window_until")} or {between("term_end_date")}
+                or {between("start_date")}""",
+            f"""select holder_id from intermediate.int_rating__coverage_status_timeline
+                where {between("valid_from")} or {between("valid_until")}""",
+            f"""select holder_id from marts.fct_policy_rating
+                where {between("counts_from")} or {between("counts_until")}""",
+            # a birthday between the two: the age (band) at the valuation date changes
+            f"""select holder_id from raw.customers where birth_date is not null and (
+                    {_age("birth_date", b)}) <> ({_age("birth_date", a)})""",
+        ]
+    union = " union ".join(direct)
+    con.execute(f"insert into {SCOPE_TABLE} select distinct holder_id from ({union}) where holder_id is not null")
+    # close over the references between holders until nothing is added
+    while True:
+        added = con.execute(
+            f"""
+            insert into {SCOPE_TABLE}
+            select distinct linked.holder_id from (
+                -- every holder of a policy a touched holder ever held
+                select other.holder_id from raw.policies as other
+                where other.policy_no in (
+                    select policy_no from raw.policies where holder_id in (select holder_id from {SCOPE_TABLE}))
+                union
+                -- the holders of the relatives a touched holder's uses name
+                select relatives.holder_id from raw.relatives as relatives
+                where relatives.relative_id in (
+                    select beneficiary_id from raw.service_usage
+                    where holder_id in (select holder_id from {SCOPE_TABLE}))
+                union
+                -- the holders whose uses name a touched holder's relative
+                select usage.holder_id from raw.service_usage as usage
+                where usage.beneficiary_id in (
+                    select relative_id from raw.relatives where holder_id in (select holder_id from {SCOPE_TABLE}))
+            ) as linked
+            where linked.holder_id is not null
+                and linked.holder_id not in (select holder_id from {SCOPE_TABLE})
+            """
+        ).fetchone()[0]
+        if not added:
+            break
+    return con.execute(f"select count(*) from {SCOPE_TABLE}").fetchone()[0]
+
+
+def _age(birth: str, on: date) -> str:
+    """The age in whole years on ``on`` (as dim_member computes it)."""
+    return (
+        f"{on.year} - extract(year from {birth}) - case when extract(month from {birth}) > {on.month} or "
+        f"(extract(month from {birth}) = {on.month} and extract(day from {birth}) > {on.day}) then 1 else 0 end"
+    )
+
+
+def passes(manifest: dict) -> dict[int, list[str]]:
+    """The nodes of each pass: 1 before the touched holders' pass, 2 that pass, 3 after the merge.
+
+    Models tagged ``by_holder`` are pass 2; a model with a pass-2 ancestor is pass 3; every other model (the
+    staged extracts, the rules' models, the quarantine of references) is pass 1. A test runs in the pass of its
+    latest parent (a test of seeds or sources alone: pass 1); seeds are pass 1. Names, for ``exclusions``.
+    """
+    nodes = manifest["nodes"]
+    models = {uid: node for uid, node in nodes.items() if node["resource_type"] == "model"}
+    stage: dict[str, int] = {}
+
+    def stage_of(uid: str) -> int:
+        if uid not in models:
+            return 0
+        if uid not in stage:
+            node = models[uid]
+            if TAG in node["tags"]:
+                stage[uid] = 2
+            else:
+                parents = [stage_of(parent) for parent in node["depends_on"]["nodes"]]
+                stage[uid] = 3 if any(p >= 2 for p in parents) else 1
+        return stage[uid]
+
+    selected: dict[int, list[str]] = {1: [], 2: [], 3: []}
+    for uid, node in models.items():
+        selected[stage_of(uid)].append(node["name"])
+    selected[1] += [node["name"] for node in nodes.values() if node["resource_type"] == "seed"]
+    for uid, node in models.items():
+        if stage[uid] == 2:
+            late = [models[p]["name"] for p in node["depends_on"]["nodes"] if stage.get(p) == 3]
+            if late:
+                raise ValueError(f"{node['name']} is tagged {TAG} but reads {', '.join(late)}, built after it")
+    for node in nodes.values():
+        if node["resource_type"] == "test":
+            latest = max((stage_of(parent) for parent in node["depends_on"]["nodes"]), default=1)
+            selected[max(latest, 1)].append(node["name"])
+    return selected
+
+
+def exclusions(stages: dict[int, list[str]], stage: int) -> list[str]:
+    """dbt arguments that run one pass: every node but the other passes' (with no indirect selection).
+
+    By exclusion, not selection: dagster-dbt adds the asset definition's own ``--select fqn:*`` to every
+    invocation of a whole run, and dbt takes the union of selections but subtracts every exclusion.
+    """
+    others = [name for other, names in stages.items() if other != stage for name in names]
+    return ["--indirect-selection", "empty", "--exclude", " ".join(others)]
+
+
+def _relation(node: dict, prefix: str = "") -> str:
+    return f"{prefix}{node['config'].get('schema') or node['schema']}.{node['alias']}"
+
+
+def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> set[str]:
+    schema, name = relation.split(".")
+    rows = con.execute(
+        "select column_name from information_schema.columns where table_schema = ? and table_name = ?", [schema, name]
+    ).fetchall()
+    return {row[0] for row in rows}
+
+
+def _in_scope(column: str = "holder_id") -> str:
+    return f"{column} in (select holder_id from {SCOPE_TABLE})"
+
+
+def _row_scope(columns: set[str]) -> str | None:
+    """The condition keeping a touched holder's rows: by holder_id, else by the policy's holder (staged)."""
+    if "holder_id" in columns:
+        return _in_scope()
+    if "policy_no" in columns:
+        return f"policy_no in (select policy_no from staging.stg_core__policies where {_in_scope()})"
+    return None
+
+
+def prepare(con: duckdb.DuckDBPyConnection, manifest: dict) -> None:
+    """Before pass 2: each model it reads but does not build, as a view in its ``by_holder_`` schema.
+
+    A staged extract keeps the touched holders' rows (by ``holder_id``; transactions by their policy's holder);
+    the rules' models are read whole (they are the same as at the last build: the plan requires it).
+    """
+    drop(con)
+    stages = passes(manifest)
+    pass_2 = set(stages[2])
+    for node in manifest["nodes"].values():
+        if node["resource_type"] != "model" or node["name"] in pass_2:
+            continue
+        source, target = _relation(node), _relation(node, PREFIX)
+        columns = _columns(con, source)
+        if not columns:
+            continue  # not built (yet): no pass-2 model reads it
+        scope = _row_scope(columns) if node["fqn"][1] == "staging" else None
+        where = f" where {scope}" if scope else ""
+        con.execute(f"create schema if not exists {target.split('.')[0]}")
+        con.execute(f"create or replace view {target} as select * from {source}{where}")
+
+
+def merge(con: duckdb.DuckDBPyConnection, manifest: dict) -> list[tuple[str, int, int]]:
+    """After pass 2: the touched holders' rows of each by-holder table replaced by the pass's, in one transaction.
+
+    Returns (table, rows deleted, rows inserted) per table.
+    """
+    pass_2 = set(passes(manifest)[2])
+    done = []
+    con.execute("begin transaction")
+    try:
+        for node in manifest["nodes"].values():
+            if node["resource_type"] != "model" or node["name"] not in pass_2:
+                continue
+            if node["config"].get("materialized") == "view":
+                continue  # a view reads the merged tables
+            table, computed = _relation(node), _relation(node, PREFIX)
+            scope = _row_scope(_columns(con, table))
+            if scope is None:
+                raise ValueError(f"{table} is tagged {TAG} but has neither holder_id nor policy_no")
+            stray = con.execute(f"select count(*) from {computed} where not coalesce({scope}, false)").fetchone()[0]
+            if stray:
+                raise ValueError(f"{computed}: {stray} row(s) of holders outside the touched set")
+            deleted = con.execute(f"delete from {table} where {scope}").fetchone()[0]
+            inserted = con.execute(f"insert into {table} by name select * from {computed}").fetchone()[0]
+            done.append((table, deleted, inserted))
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    return done
+
+
+def drop(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop the schemas of pass 2 (its tables and views); the touched holders stay, for whoever asks which."""
+    schemas = con.execute(
+        "select schema_name from information_schema.schemata "
+        "where schema_name like ? and catalog_name = current_database()",
+        [PREFIX + "%"],
+    ).fetchall()
+    for (schema,) in schemas:
+        con.execute(f"drop schema if exists {schema} cascade")
