@@ -151,3 +151,33 @@ def test_a_snapshot_mostly_free_space_is_not_copied_again(tmp_path: Path):
     assert third.snapshot.stat().st_size < second.snapshot.stat().st_size / 4
     assert _tables(third.snapshot) == ["marts.small"]
     con.close()
+
+
+def test_after_a_build_by_holder_only_the_touched_holders_rows_are_replaced(tmp_path: Path):
+    """A changed table with holder_id gets the touched holders' rows replaced in the copy of the snapshot; when
+    other rows changed too (the snapshot was of an older state), its digest disagrees and it is written anew."""
+    warehouse = tmp_path / "wh.duckdb"
+    con = duckdb.connect(str(warehouse))
+    con.execute("create schema marts; create schema by_holder")
+    con.execute("create table marts.members as select * from (values ('H1', 3), ('H2', 1), ('H3', 5)) t(holder_id, s)")
+    con.execute("create table marts.totals as select 9 as stars")
+    publish(con, warehouse, build_id="b1")
+
+    # a build by holder touched H2 (one row changed) and H4 (a new holder); H1 and H3 kept their rows
+    con.execute("create table by_holder.holders as select * from (values ('H2'), ('H4')) t(holder_id)")
+    con.execute("update marts.members set s = 2 where holder_id = 'H2'")
+    con.execute("insert into marts.members values ('H4', 1)")
+    con.execute("update marts.totals set stars = 10")
+    second = publish(con, warehouse, build_id="b2")
+    assert (second.written, second.replaced) == (["marts.members", "marts.totals"], ["marts.members"])
+    expected = [("H1", 3), ("H2", 2), ("H3", 5), ("H4", 1)]
+    for read in (_snapshot_rows, _parquet_rows):
+        assert read(second.snapshot, "marts.members") == expected
+        assert read(second.snapshot, "marts.totals") == [(10,)]
+
+    # a row of an untouched holder changed as well: replacing H2's and H4's rows is not enough, written anew
+    con.execute("update marts.members set s = 4 where holder_id in ('H1', 'H2')")
+    third = publish(con, warehouse, build_id="b3")
+    assert (third.written, third.replaced) == (["marts.members"], [])
+    assert _snapshot_rows(third.snapshot, "marts.members") == [("H1", 4), ("H2", 4), ("H3", 5), ("H4", 1)]
+    con.close()

@@ -93,6 +93,7 @@ def build_publish_asset(mart_keys: Sequence[dg.AssetKey]) -> dg.AssetsDefinition
                 "snapshot": str(published.snapshot),
                 "tables_written": len(published.written),
                 "tables_kept": len(published.kept),
+                "tables_replaced_by_holder": len(published.replaced),
                 "written": dg.MetadataValue.text(", ".join(published.written) or "none"),
             }
         )

@@ -70,8 +70,14 @@ def built(con: duckdb.DuckDBPyConnection) -> dict | None:
 
 
 def forget(con: duckdb.DuckDBPyConnection) -> None:
-    """The tables are about to change: until the dbt step succeeds they answer no recorded inputs."""
+    """The tables are about to change: until the dbt step succeeds they answer no recorded inputs.
+
+    The touched holders of an earlier build are forgotten too: this build's are written by ``touched`` when it
+    builds by holder, and publishing reads them (``publish.publish``) only then.
+    """
     con.execute(f"delete from {BUILT_INPUTS}")
+    con.execute(f"create schema if not exists {SCOPE}")
+    con.execute(f"drop table if exists {SCOPE_TABLE}")
 
 
 def record(con: duckdb.DuckDBPyConnection, described: dict) -> None:

@@ -8,9 +8,12 @@ For a warehouse ``data/warehouse.duckdb`` snapshots live in ``data/warehouse.pub
 * ``CURRENT`` — one line, the file name of the latest snapshot, replaced with ``os.replace`` (atomic).
 
 A new snapshot costs what changed: it starts as a copy of the current snapshot's file (one sequential file
-copy), and only the tables whose digest differs from the current snapshot's are dropped and written anew;
-an unchanged table's Parquet file is a hard link to the current snapshot's. Without a usable current
-snapshot (the first build, a missing digest file, a copy more than half free space) every table is written.
+copy), and only the tables whose digest differs from the current snapshot's are written; an unchanged table's
+Parquet file is a hard link to the current snapshot's. After a build by holder (dagster_project/lib/by_holder.py)
+a changed table with a ``holder_id`` first gets only the touched holders' rows replaced in the copy; its digest
+must then equal the warehouse table's, else (the copy was of an older state) it is dropped and written anew.
+Without a usable current snapshot (the first build, a missing digest file, a copy more than half free space)
+every table is written.
 
 Readers resolve ``CURRENT`` once and open that file read-only, so they never see a half-built
 warehouse, never hold the writer's file, and a build never waits for them. The two newest snapshots
@@ -55,18 +58,23 @@ class Published:
     snapshot: Path
     written: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)  # of the written: only the touched holders' rows replaced
 
 
-def _digest(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> str:
-    """Columns, row count and the sum of the rows' hashes: equal digests mean the same rows (a multiset)."""
+def _digest(con: duckdb.DuckDBPyConnection, schema: str, table: str, catalog: str | None = None) -> str:
+    """Columns, row count and the sum of the rows' hashes: equal digests mean the same rows (a multiset).
+
+    Of the open warehouse's table, or of the one in the attached ``catalog``.
+    """
     columns = con.execute(
         """select column_name, data_type from information_schema.columns
-           where table_catalog = current_database() and table_schema = ? and table_name = ?
+           where table_catalog = coalesce(?, current_database()) and table_schema = ? and table_name = ?
            order by ordinal_position""",
-        [schema, table],
+        [catalog, schema, table],
     ).fetchall()
+    relation = f'"{schema}"."{table}"' if catalog is None else f'"{catalog}"."{schema}"."{table}"'
     rows, hashes = con.execute(
-        f'select count(*), coalesce(sum(cast(hash(t) as hugeint)), 0) from "{schema}"."{table}" as t'
+        f"select count(*), coalesce(sum(cast(hash(t) as hugeint)), 0) from {relation} as t"
     ).fetchone()
     return json.dumps({"columns": columns, "rows": rows, "hashes": str(hashes)})
 
@@ -103,6 +111,39 @@ def _mostly_free(con: duckdb.DuckDBPyConnection, database: str) -> bool:
     return free > used
 
 
+def _touched_holders(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The relation of this build's touched holders when it built by holder (None: it built whole)."""
+    exists = con.execute(
+        "select count(*) from information_schema.tables where table_catalog = current_database() "
+        "and table_schema = 'by_holder' and table_name = 'holders'"
+    ).fetchone()[0]
+    return "by_holder.holders" if exists else None
+
+
+def _replace_holders(con: duckdb.DuckDBPyConnection, schema: str, table: str, holders: str, digest: str) -> bool:
+    """Replace the touched holders' rows of the snapshot's copy of a table; True when it then equals the table."""
+    has_holder = con.execute(
+        "select count(*) from information_schema.columns where table_catalog = current_database() "
+        "and table_schema = ? and table_name = ? and column_name = 'holder_id'",
+        [schema, table],
+    ).fetchone()[0]
+    copied = con.execute(
+        "select count(*) from information_schema.tables where table_catalog = 'vipwh_snapshot' "
+        "and table_schema = ? and table_name = ?",
+        [schema, table],
+    ).fetchone()[0]
+    if not (has_holder and copied):
+        return False
+    scope = f"holder_id in (select holder_id from {holders})"
+    copy = f'vipwh_snapshot."{schema}"."{table}"'
+    try:
+        con.execute(f"delete from {copy} where {scope}")
+        con.execute(f'insert into {copy} by name select * from "{schema}"."{table}" where {scope}')
+    except duckdb.Error:
+        return False  # its columns changed: written anew
+    return _digest(con, schema, table, catalog="vipwh_snapshot") == digest
+
+
 def publish(con: duckdb.DuckDBPyConnection, warehouse: Path, build_id: str | None = None) -> Published:
     """Make a new snapshot of the published schemas of the open warehouse, and make it current."""
     build_id = build_id or datetime.now().strftime("%Y%m%dT%H%M%S%f")
@@ -115,6 +156,7 @@ def publish(con: duckdb.DuckDBPyConnection, warehouse: Path, build_id: str | Non
     digests = table_digests(con, tables)
     previous = current_snapshot(warehouse)
     before = _digests_of(folder, previous)
+    holders = _touched_holders(con)
     if before:
         shutil.copyfile(previous, staging)
         old_parquet = folder / previous.stem
@@ -139,8 +181,11 @@ def publish(con: duckdb.DuckDBPyConnection, warehouse: Path, build_id: str | Non
             if before.get(name) == digests[name] and _link(old_parquet / schema / f"{table}.parquet", target):
                 result.kept.append(name)
                 continue
-            con.execute(f'drop table if exists vipwh_snapshot."{schema}"."{table}"')
-            con.execute(f'create table vipwh_snapshot."{schema}"."{table}" as select * from "{schema}"."{table}"')
+            if before and holders and _replace_holders(con, schema, table, holders, digests[name]):
+                result.replaced.append(name)
+            else:
+                con.execute(f'drop table if exists vipwh_snapshot."{schema}"."{table}"')
+                con.execute(f'create table vipwh_snapshot."{schema}"."{table}" as select * from "{schema}"."{table}"')
             con.execute(f'copy "{schema}"."{table}" to \'{target}\' (format parquet)')
             result.written.append(name)
     finally:

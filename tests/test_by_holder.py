@@ -1,0 +1,198 @@
+"""Incremental builds by holder (dagster_project/lib/by_holder.py) give the marts of a build from scratch.
+
+A generated book of four daily batches gets two hand-made ones: one moves a policy to another holder, surrenders a
+policy back-dated by twenty months, re-sends rows unchanged and names another holder's relative as a use's
+beneficiary; and one generated batch is held back and arrives last, older than the others (late, out of order).
+Built one arrival at a time, every build after the first computes the touched holders only; the marts after the
+last equal, table by table, those of one build of everything from scratch.
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+from dagster_project.lib import by_holder
+from tests.conftest import query
+from vipwh.cli import main
+from vipwh.generate import generate_book
+from vipwh.landing import write_batch
+
+HOLDERS, SEED = 300, 5
+# the tables compared: every published schema's, but the ones that describe the build rather than the book
+_BUILD_RECORDS = {("marts", "build_info"), ("quality", "dq_check_results"), ("quality", "dq_batch_ledger")}
+
+
+def _rows(batch: Path, file_name: str) -> list[dict]:
+    with (batch / file_name).open(encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _tables(warehouse: Path) -> dict[str, list[tuple]]:
+    names = query(
+        warehouse,
+        "select table_schema, table_name from information_schema.tables "
+        "where table_schema in ('marts', 'quality', 'scenarios', 'intermediate', 'staging') "
+        "and table_type = 'BASE TABLE' order by 1, 2",
+    )
+    state = {}
+    for schema, table in names:
+        if (schema, table) in _BUILD_RECORDS:
+            continue
+        state[f"{schema}.{table}"] = sorted(query(warehouse, f"select * from {schema}.{table}"), key=repr)
+    return state
+
+
+def _build(landing: Path, warehouse: Path, capsys) -> str:
+    assert main(["build", "--landing", str(landing), "--warehouse", str(warehouse)]) == 0
+    return capsys.readouterr().out
+
+
+def _hand_made_batch(book: Path, landing: Path) -> dict[str, str]:
+    """Batch 2026-11-24 with each kind of change, from the generated rows; what it changes."""
+    first = book / "2026-11-20"
+    policies, customers = _rows(first, "policies.csv"), _rows(first, "customers.csv")
+    relatives, usage = _rows(first, "relatives.csv"), _rows(first, "service_usage.csv")
+    in_force = [p for p in policies if p["status"] == "in_force" and p["effective_date"] < "2025-01-01"]
+    moved_no = in_force[0]["policy_no"]
+    surrendered = next(p for p in in_force if p["holder_id"] != in_force[0]["holder_id"] and p["coverage_no"] == "0")
+    old_holder = in_force[0]["holder_id"]
+    new_holder = next(c["holder_id"] for c in customers if c["holder_id"] not in (old_holder, surrendered["holder_id"]))
+    moved = [{**p, "holder_id": new_holder} for p in policies if p["policy_no"] == moved_no]
+    surrender_rows = [
+        {**p, "status": "surrendered", "status_date": "2025-03-01"}
+        for p in policies
+        if p["policy_no"] == surrendered["policy_no"]
+    ]
+    txn = {
+        "txn_id": "T999000000001",
+        "policy_no": surrendered["policy_no"],
+        "txn_type": "surrender",
+        "effective_date": "2025-03-01",
+        "recorded_at": "2026-11-24 09:30:00",
+    }
+    # a use by one holder naming another holder's relative as beneficiary (a reference between holders)
+    relative = next(r for r in relatives if r["holder_id"] not in (old_holder, new_holder))
+    borrower = next(c["holder_id"] for c in customers if c["holder_id"] not in (relative["holder_id"], old_holder))
+    cross_use = {
+        **usage[0],
+        "usage_id": "U999000000001",
+        "holder_id": borrower,
+        "beneficiary_id": relative["relative_id"],
+    }
+    write_batch(
+        landing,
+        "2026-11-24",
+        {
+            "policies.csv": moved + surrender_rows,
+            "policy_transactions.csv": [txn],
+            "customers.csv": customers[:3],  # re-sent unchanged
+            "service_usage.csv": [*usage[:5], cross_use],  # five re-sent unchanged, one new
+        },
+    )
+    return {
+        "old_holder": old_holder,
+        "new_holder": new_holder,
+        "surrendered_holder": surrendered["holder_id"],
+        "borrower": borrower,
+        "relative_holder": relative["holder_id"],
+    }
+
+
+def test_builds_by_holder_give_the_marts_of_a_build_from_scratch(tmp_path: Path, capsys):
+    book = tmp_path / "book"
+    generate_book(book, holders=HOLDERS, seed=SEED, batches=4, workers=1)  # 2026-11-20 … 2026-11-23
+    extra = tmp_path / "extra"
+    changed = _hand_made_batch(book, extra)
+
+    # incremental: 20, 21 and 23 whole; then 24 (hand-made); then 22, late
+    landing, warehouse = tmp_path / "inc" / "landing", tmp_path / "inc" / "wh.duckdb"
+    for name in ("2026-11-20", "2026-11-21", "2026-11-23"):
+        shutil.copytree(book / name, landing / name)
+    assert "dbt: every holder (no whole build is recorded" in _build(landing, warehouse, capsys)
+
+    shutil.copytree(extra / "2026-11-24", landing / "2026-11-24")
+    out = _build(landing, warehouse, capsys)
+    assert "dbt: by holder (1 new batch(es), valuation date 2026-11-23 → 2026-11-24)" in out
+    touched = {row[0] for row in query(warehouse, f"select holder_id from {by_holder.SCOPE_TABLE}")}
+    assert set(changed.values()) <= touched  # both holders of the moved policy, the surrendered, both of the use
+    assert len(touched) < HOLDERS / 2  # not the whole book
+
+    shutil.copytree(book / "2026-11-22", landing / "2026-11-22")  # late, older than the valuation date
+    assert "dbt: by holder (1 new batch(es), valuation date 2026-11-24 → 2026-11-24)" in _build(
+        landing, warehouse, capsys
+    )
+
+    # from scratch: every batch, one build
+    scratch_landing, scratch = tmp_path / "scratch" / "landing", tmp_path / "scratch" / "wh.duckdb"
+    for source in (book, extra):
+        shutil.copytree(source, scratch_landing, dirs_exist_ok=True)
+    _build(scratch_landing, scratch, capsys)
+
+    incremental, from_scratch = _tables(warehouse), _tables(scratch)
+    assert set(incremental) == set(from_scratch)
+    assert {"marts.fct_policy_rating", "marts.fct_member_tier_history", "marts.dim_member"} <= set(incremental)
+    # the changes reached the marts: the moved policy's slices are the new holder's, the surrender counts
+    moved_to = query(
+        scratch,
+        "select distinct holder_id from marts.fct_policy_rating where policy_no in "
+        "(select policy_no from staging.stg_core__policies where holder_id = ?)",
+        [changed["new_holder"]],
+    )
+    assert (changed["new_holder"],) in moved_to
+    for table, rows in from_scratch.items():
+        assert incremental[table] == rows, table
+
+
+def test_a_build_by_holder_is_only_planned_for_added_batches():
+    """What makes a build compute everything (docs/decisions.md, "Incremental builds by holder")."""
+
+    class _Settings:
+        def __init__(self, full_refresh=False, engine="duckdb"):
+            self._full, self._engine = full_refresh, engine
+
+        def full_refresh_asked(self):
+            return self._full
+
+        def engine_name(self):
+            return self._engine
+
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("create schema raw; create schema staging")
+    con.execute(f"create table {by_holder.BUILT_INPUTS} (inputs varchar, built_at timestamp)")
+    con.execute("create table staging.stg_rules__rulebooks (effective_from date, effective_until date)")
+    con.execute("insert into staging.stg_rules__rulebooks values ('2026-01-01', '2027-07-01')")
+    last = {
+        "batches": [["2026-11-20", "a"], ["2026-11-21", "b"]],
+        "as_of": "2026-11-21",
+        "adopted_rulebooks": [],
+        "scenarios": [],
+        "engine": "duckdb",
+        "dbt_target": "duckdb",
+        "code": "c1",
+    }
+    by_holder.record(con, last)
+    added = {**last, "batches": [*last["batches"], ["2026-11-22", "c"]], "as_of": "2026-11-22"}
+
+    plan, why = by_holder.plan(con, _Settings(), added)
+    assert plan is not None and plan.new_batches == ["2026-11-22"], why
+    cases = {
+        "code": ({**added, "code": "c2"}, _Settings()),
+        "adopted rulebook": ({**added, "adopted_rulebooks": [["r", "2026-12-01", "t"]]}, _Settings()),
+        "replaced batch": ({**added, "batches": [["2026-11-20", "z"], *added["batches"][1:]]}, _Settings()),
+        "valuation date back": ({**added, "as_of": "2026-11-20"}, _Settings()),
+        "into another year": ({**added, "as_of": "2027-01-02"}, _Settings()),
+        "full refresh": (added, _Settings(full_refresh=True)),
+        "spark": (added, _Settings(engine="spark")),
+    }
+    for case, (described, settings) in cases.items():
+        assert by_holder.plan(con, settings, described)[0] is None, case
+    # a rulebook starting between the two valuation dates re-rates everyone from its date
+    con.execute("insert into staging.stg_rules__rulebooks values ('2026-11-22', null)")
+    assert by_holder.plan(con, _Settings(), added)[0] is None
+    # no whole build recorded (the last one failed, or none yet)
+    by_holder.forget(con)
+    assert by_holder.plan(con, _Settings(), added)[0] is None
