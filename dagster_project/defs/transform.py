@@ -18,6 +18,8 @@ from dagster_project.lib import by_holder, housekeeping, inputs, quality
 from dagster_project.settings import DUCKDB, Settings
 from vipwh import progress
 
+BY_HOLDER_TARGET = ".by_holder_target"  # the by-holder pass's dbt target folder: <warehouse>.by_holder_target/
+
 
 class DbtBuildFailed(Exception):
     """dbt build reported errors or failing tests of severity error."""
@@ -26,7 +28,7 @@ class DbtBuildFailed(Exception):
 def _keep_run_results(invocations, settings: Settings) -> None:
     """Keep dbt's run_results.json beside the warehouse (logs/dbt_run_results.json) for the benchmark.
 
-    A build by holder runs dbt three times: their results are kept as one file (the results of each, in order).
+    A build by holder runs dbt twice: their results are kept as one file (the results of each, in order).
     """
     sources = [invocation.target_path / "run_results.json" for invocation in invocations]
     sources = [source for source in sources if source.exists()]
@@ -137,7 +139,9 @@ def build_dbt_assets() -> dg.AssetsDefinition:
         else:
             invocations = yield from _by_holder(context, dbt, settings, plan, why, base, dbt_vars, outcomes)
         _keep_run_results(invocations, settings)
-        project.keep_partial_parse(invocations[0].target_path)
+        main_parses = [i for i in invocations if not i.target_path.name.endswith(BY_HOLDER_TARGET)]
+        if main_parses:  # not the by-holder pass's: its var renames every schema
+            project.keep_partial_parse(main_parses[-1].target_path)
         succeeded = all(invocation.is_successful() for invocation in invocations)
         dropped = []
         with connect(settings) as con:
@@ -172,36 +176,80 @@ def _invoke(context, dbt: VipwhDbtCliResource, settings: Settings, args: list[st
     return invocation
 
 
+def _collected(events: list, run):
+    """Run ``run`` (an ``_invoke``), keeping its events in ``events`` instead of yielding them; its invocation."""
+    try:
+        while True:
+            events.append(next(run))
+    except StopIteration as done:
+        return done.value
+
+
+def _in_graph_order(context, events: list) -> list:
+    """The events with the outputs in the order of the asset graph (Dagster's rule for a multi-asset), checks last.
+
+    A build by holder builds the rules' models after the by-holder models that read them (they are the same as
+    at the last build); Dagster accepts a multi-asset's outputs only upstream first.
+    """
+    keys = context.assets_def.keys_by_output_name
+    deps = context.assets_def.asset_deps
+    depth: dict = {}
+
+    def depth_of(key) -> int:
+        if key not in depth:
+            depth[key] = 0  # a cycle cannot occur (dbt's graph); guards the recursion
+            depth[key] = 1 + max((depth_of(dep) for dep in deps.get(key, ()) if dep in deps), default=-1)
+        return depth[key]
+
+    outputs = [event for event in events if isinstance(event, dg.Output)]
+    others = [event for event in events if not isinstance(event, dg.Output)]
+    outputs.sort(key=lambda event: depth_of(keys[event.output_name]))
+    return outputs + others
+
+
 def _by_holder(context, dbt, settings: Settings, plan, why: str, base, dbt_vars: dict, outcomes: list):
-    """The three passes of a build by holder (dagster_project/lib/by_holder.py); returns the invocations."""
+    """The two passes of a build by holder (dagster_project/lib/by_holder.py); returns the invocations.
+
+    Their events are yielded at the end, in the order of the asset graph (``_in_graph_order``).
+    """
+    events: list = []
+    try:
+        return _two_passes(context, dbt, settings, plan, why, base, dbt_vars, outcomes, events)
+    finally:
+        yield from _in_graph_order(context, events)
+
+
+def _two_passes(context, dbt, settings: Settings, plan, why: str, base, dbt_vars: dict, outcomes: list, events):
     manifest = json.loads(Path(dbt_project.manifest_path).read_text(encoding="utf-8"))
     stages = by_holder.passes(manifest)
-    vars_ = ["--vars", json.dumps(dbt_vars)] if dbt_vars else []
     progress.say(f"dbt: by holder ({why})")
-    first = yield from _invoke(context, dbt, settings, [*base, *vars_, *by_holder.exclusions(stages, 1)], outcomes)
-    if not first.is_successful():
-        return [first]
     with connect(settings) as con:
         count = by_holder.touched(con, plan)
         progress.say(f"dbt: {count} touched holder(s)")
         context.log.info(f"by holder: {count} touched holders ({why})")
         by_holder.prepare(con, manifest)
     # its own target folder, beside the warehouse: its own partial parse (the var renames every schema)
-    target = settings.warehouse_file().with_name(settings.warehouse_file().name + ".by_holder_target")
-    second = yield from _invoke(
-        context,
-        dbt,
-        settings,
-        [*base, "--vars", json.dumps({**dbt_vars, "by_holder": True}), *by_holder.exclusions(stages, 2)],
-        outcomes,
-        target_path=target,
+    target = settings.warehouse_file().with_name(settings.warehouse_file().name + BY_HOLDER_TARGET)
+    holders = _collected(
+        events,
+        _invoke(
+            context,
+            dbt,
+            settings,
+            [*base, "--vars", json.dumps({**dbt_vars, "by_holder": True}), *by_holder.exclusions(stages, 2)],
+            outcomes,
+            target_path=target,
+        ),
     )
-    if not second.is_successful():
-        return [first, second]
+    if not holders.is_successful():
+        return [holders]
     with connect(settings) as con:
         merged = by_holder.merge(con, manifest)
         by_holder.drop(con)
     rows = sum(inserted for _, _, inserted in merged)
     progress.say(f"dbt: merged {rows} row(s) of {count} holder(s) into {len(merged)} table(s)")
-    third = yield from _invoke(context, dbt, settings, [*base, *vars_, *by_holder.exclusions(stages, 3)], outcomes)
-    return [first, second, third]
+    vars_ = ["--vars", json.dumps(dbt_vars)] if dbt_vars else []
+    rest = _collected(
+        events, _invoke(context, dbt, settings, [*base, *vars_, *by_holder.exclusions(stages, 3)], outcomes)
+    )
+    return [holders, rest]

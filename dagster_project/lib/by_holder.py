@@ -40,6 +40,10 @@ TAG = "by_holder"
 SCOPE = "by_holder"  # the schema of the touched holders (table ``holders``)
 PREFIX = "by_holder_"  # of the schemas the second pass writes (generate_schema_name.sql)
 SCOPE_TABLE = f"{SCOPE}.holders"
+POLICY_SCOPE_TABLE = f"{SCOPE}.policies"
+
+# the extracts (raw tables) whose rows belong to a holder (a transaction: to its policy's)
+EXTRACTS = ("customers", "policies", "policy_transactions", "relatives", "service_activations", "service_usage")
 
 # the keys of each core extract whose raw versions name a holder (a transaction names its policy)
 _HOLDER_FILES = {
@@ -177,27 +181,31 @@ def touched(con: duckdb.DuckDBPyConnection, plan_: Plan) -> int:
         ]
     union = " union ".join(direct)
     con.execute(f"insert into {SCOPE_TABLE} select distinct holder_id from ({union}) where holder_id is not null")
-    # close over the references between holders until nothing is added
+    # close over the keys and references between holders until nothing is added
+    in_scope = f"holder_id in (select holder_id from {SCOPE_TABLE})"
     while True:
         added = con.execute(
             f"""
             insert into {SCOPE_TABLE}
             select distinct linked.holder_id from (
-                -- every holder of a policy a touched holder ever held
+                -- every holder of every version of a key a touched holder holds in some version: a policy (any
+                -- coverage), a relative, a use; so every version of a staged key is in the touched holders' rows
                 select other.holder_id from raw.policies as other
-                where other.policy_no in (
-                    select policy_no from raw.policies where holder_id in (select holder_id from {SCOPE_TABLE}))
+                where other.policy_no in (select policy_no from raw.policies where {in_scope})
+                union
+                select other.holder_id from raw.relatives as other
+                where other.relative_id in (select relative_id from raw.relatives where {in_scope})
+                union
+                select other.holder_id from raw.service_usage as other
+                where other.usage_id in (select usage_id from raw.service_usage where {in_scope})
                 union
                 -- the holders of the relatives a touched holder's uses name
                 select relatives.holder_id from raw.relatives as relatives
-                where relatives.relative_id in (
-                    select beneficiary_id from raw.service_usage
-                    where holder_id in (select holder_id from {SCOPE_TABLE}))
+                where relatives.relative_id in (select beneficiary_id from raw.service_usage where {in_scope})
                 union
                 -- the holders whose uses name a touched holder's relative
                 select usage.holder_id from raw.service_usage as usage
-                where usage.beneficiary_id in (
-                    select relative_id from raw.relatives where holder_id in (select holder_id from {SCOPE_TABLE}))
+                where usage.beneficiary_id in (select relative_id from raw.relatives where {in_scope})
             ) as linked
             where linked.holder_id is not null
                 and linked.holder_id not in (select holder_id from {SCOPE_TABLE})
@@ -205,6 +213,17 @@ def touched(con: duckdb.DuckDBPyConnection, plan_: Plan) -> int:
         ).fetchone()[0]
         if not added:
             break
+    # the policies whose rows are recomputed: the touched holders', and those no policy row names (transactions
+    # of an unknown policy: staged, then quarantined by reference; recomputed in every build by holder)
+    con.execute(
+        f"""
+        create or replace table {POLICY_SCOPE_TABLE} as
+        select distinct policy_no from raw.policies where {in_scope}
+        union
+        select distinct transactions.policy_no from raw.policy_transactions as transactions
+        where not exists (select 1 from raw.policies where policies.policy_no = transactions.policy_no)
+        """
+    )
     return con.execute(f"select count(*) from {SCOPE_TABLE}").fetchone()[0]
 
 
@@ -217,41 +236,44 @@ def _age(birth: str, on: date) -> str:
 
 
 def passes(manifest: dict) -> dict[int, list[str]]:
-    """The nodes of each pass: 1 before the touched holders' pass, 2 that pass, 3 after the merge.
+    """The nodes of each pass: 2, the touched holders' pass; 3, the rest, after the merge.
 
-    Models tagged ``by_holder`` are pass 2; a model with a pass-2 ancestor is pass 3; every other model (the
-    staged extracts, the rules' models, the quarantine of references) is pass 1. A test runs in the pass of its
-    latest parent (a test of seeds or sources alone: pass 1); seeds are pass 1. Names, for ``exclusions``.
+    Pass 2 is the models tagged ``by_holder`` and the tests whose parents are by-holder models, sources (in pass 2
+    the touched holders' rows) or models without a by-holder ancestor (the rules' models: the same as at the last
+    build, the plan requires it). Every other node is pass 3: the models downstream of a by-holder model, the
+    models without a by-holder ancestor, the seeds, and the tests with a parent of pass 3 that has a by-holder
+    ancestor or with sources only (they are judged on whole tables). Names, for ``exclusions``.
     """
     nodes = manifest["nodes"]
     models = {uid: node for uid, node in nodes.items() if node["resource_type"] == "model"}
-    stage: dict[str, int] = {}
+    kind: dict[str, str] = {}  # by_holder, downstream, independent
 
-    def stage_of(uid: str) -> int:
+    def kind_of(uid: str) -> str:
         if uid not in models:
-            return 0
-        if uid not in stage:
+            return "independent"  # a source or seed
+        if uid not in kind:
             node = models[uid]
             if TAG in node["tags"]:
-                stage[uid] = 2
+                kind[uid] = "by_holder"
             else:
-                parents = [stage_of(parent) for parent in node["depends_on"]["nodes"]]
-                stage[uid] = 3 if any(p >= 2 for p in parents) else 1
-        return stage[uid]
+                parents = {kind_of(parent) for parent in node["depends_on"]["nodes"]}
+                kind[uid] = "downstream" if parents & {"by_holder", "downstream"} else "independent"
+        return kind[uid]
 
-    selected: dict[int, list[str]] = {1: [], 2: [], 3: []}
+    selected: dict[int, list[str]] = {2: [], 3: []}
     for uid, node in models.items():
-        selected[stage_of(uid)].append(node["name"])
-    selected[1] += [node["name"] for node in nodes.values() if node["resource_type"] == "seed"]
+        selected[2 if kind_of(uid) == "by_holder" else 3].append(node["name"])
     for uid, node in models.items():
-        if stage[uid] == 2:
-            late = [models[p]["name"] for p in node["depends_on"]["nodes"] if stage.get(p) == 3]
+        if kind[uid] == "by_holder":
+            late = [models[p]["name"] for p in node["depends_on"]["nodes"] if kind.get(p) == "downstream"]
             if late:
                 raise ValueError(f"{node['name']} is tagged {TAG} but reads {', '.join(late)}, built after it")
     for node in nodes.values():
-        if node["resource_type"] == "test":
-            latest = max((stage_of(parent) for parent in node["depends_on"]["nodes"]), default=1)
-            selected[max(latest, 1)].append(node["name"])
+        if node["resource_type"] == "seed":
+            selected[3].append(node["name"])
+        elif node["resource_type"] == "test":
+            parents = {kind_of(parent) for parent in node["depends_on"]["nodes"]}
+            selected[2 if "by_holder" in parents and "downstream" not in parents else 3].append(node["name"])
     return selected
 
 
@@ -286,30 +308,37 @@ def _row_scope(columns: set[str]) -> str | None:
     if "holder_id" in columns:
         return _in_scope()
     if "policy_no" in columns:
-        return f"policy_no in (select policy_no from staging.stg_core__policies where {_in_scope()})"
+        return f"policy_no in (select policy_no from {POLICY_SCOPE_TABLE})"
     return None
 
 
 def prepare(con: duckdb.DuckDBPyConnection, manifest: dict) -> None:
-    """Before pass 2: each model it reads but does not build, as a view in its ``by_holder_`` schema.
+    """Before pass 2: what it reads but does not build, as views in ``by_holder_`` schemas.
 
-    A staged extract keeps the touched holders' rows (by ``holder_id``; transactions by their policy's holder);
-    the rules' models are read whole (they are the same as at the last build: the plan requires it).
+    ``by_holder_raw``: each raw table the project reads, keeping the touched holders' rows of the extracts (by
+    ``holder_id``; transactions by their policy); the ledgers whole. Every model pass 2 does not build (the rules'
+    models, the same as at the last build): a view of the warehouse's table.
     """
     drop(con)
-    stages = passes(manifest)
-    pass_2 = set(stages[2])
+    pass_2 = set(passes(manifest)[2])
+    con.execute(f"create schema {PREFIX}raw")
+    for source in manifest["sources"].values():
+        if source["source_name"] != "raw":
+            continue
+        relation = f"raw.{source['identifier']}"
+        if not _columns(con, relation):
+            continue
+        scope = _row_scope(_columns(con, relation)) if source["identifier"] in EXTRACTS else None
+        where = f" where {scope}" if scope else ""
+        con.execute(f"create view {PREFIX}{relation} as select * from {relation}{where}")
     for node in manifest["nodes"].values():
         if node["resource_type"] != "model" or node["name"] in pass_2:
             continue
         source, target = _relation(node), _relation(node, PREFIX)
-        columns = _columns(con, source)
-        if not columns:
+        if not _columns(con, source):
             continue  # not built (yet): no pass-2 model reads it
-        scope = _row_scope(columns) if node["fqn"][1] == "staging" else None
-        where = f" where {scope}" if scope else ""
         con.execute(f"create schema if not exists {target.split('.')[0]}")
-        con.execute(f"create or replace view {target} as select * from {source}{where}")
+        con.execute(f"create or replace view {target} as select * from {source}")
 
 
 def merge(con: duckdb.DuckDBPyConnection, manifest: dict) -> list[tuple[str, int, int]]:
