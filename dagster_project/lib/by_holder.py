@@ -2,17 +2,16 @@
 
 A holder's rows in the models tagged ``by_holder`` (dbt_project.yml) are a function of that holder's rows of
 the extracts, the rules and the valuation date. So when the warehouse's tables were built from the same code,
-rules and scenarios and the new build only adds batches, the dbt step runs in three passes:
+rules and scenarios and the new build only adds batches, the dbt step runs in two passes:
 
-1. ``staging``: the staged extracts, whole (every key's latest row; cheap, and every later pass reads them);
-2. the ``by_holder`` models for the *touched holders* only, into schemas ``by_holder_<schema>`` whose staged
-   extracts are views keeping those holders' rows; then, table by table, the touched holders' rows of the
-   warehouse are deleted and the pass's rows inserted (one transaction);
-3. every other model (aggregates, dimensions, quality, scenarios), whole, from the merged tables.
+1. the ``by_holder`` models (staged extracts to facts) for the *touched holders* only, into schemas
+   ``by_holder_<schema>`` whose raw source is views keeping those holders' rows; then, table by table, the
+   touched holders' rows of the warehouse are deleted and the pass's rows inserted (one transaction);
+2. every other node (the rules' models, aggregates, dimensions, quality, scenarios), whole, from the merged tables.
 
-Each test runs in the pass of its latest parent: a test of the by-holder models alone is judged on the touched
-holders' rows (their keys are holder-scoped, so a row of another holder cannot collide), a test that also reads
-an aggregate runs whole in pass 3 (docs/decisions.md, "Which check runs how").
+A test runs in the first pass when it reads a by-holder model and nothing computed after the merge: it is judged
+on the touched holders' rows (their keys are holder-scoped, so a row of another holder cannot collide); any other
+test runs whole in the second (docs/decisions.md, "Which check runs how").
 
 The **touched holders** (``touched``) are, over every raw version of every key a new batch carries: the holders
 of its customers, relatives, activations and usage rows; every holder a touched policy ever had (a policy that
