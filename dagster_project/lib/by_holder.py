@@ -81,6 +81,7 @@ def forget(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"delete from {BUILT_INPUTS}")
     con.execute(f"create schema if not exists {SCOPE}")
     con.execute(f"drop table if exists {SCOPE_TABLE}")
+    drop(con)  # what a failed build by holder left
 
 
 def record(con: duckdb.DuckDBPyConnection, described: dict) -> None:
