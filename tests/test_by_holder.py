@@ -196,3 +196,19 @@ def test_a_build_by_holder_is_only_planned_for_added_batches():
     # no whole build recorded (the last one failed, or none yet)
     by_holder.forget(con)
     assert by_holder.plan(con, _Settings(), added)[0] is None
+
+
+def test_every_node_runs_in_one_pass_and_a_test_reading_an_aggregate_runs_whole():
+    import json
+
+    from dagster_project import project
+
+    manifest = json.loads(project.ensure_dbt_manifest().read_text(encoding="utf-8"))
+    stages = by_holder.passes(manifest)
+    built = [node["name"] for node in manifest["nodes"].values() if node["resource_type"] in ("model", "seed", "test")]
+    assert sorted(stages[2] + stages[3]) == sorted(built)  # each once
+    assert {"stg_core__service_usage", "int_rating__slices", "fct_benefit_usage", "dim_member"} <= set(stages[2])
+    assert {"stg_rules__rulebooks", "mart_member_entitlements", "mart_benefit_utilization"} <= set(stages[3])
+    # judged on the touched holders' rows: a test of by-holder models (with rules); whole: one reading an aggregate
+    assert {"tier_codes", "assert_benefit_usage_keeps_every_use"} <= set(stages[2])
+    assert {"assert_benefit_utilization_sums_to_usage", "batch_reconciliation"} <= set(stages[3])
