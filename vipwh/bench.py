@@ -1,9 +1,10 @@
 """`vipwh bench`: generate a book and time each stage (wall seconds, peak memory), as a small table.
 
 In one run, one process after another: the floor (DuckDB reading every extract once, as text); the full
-build of every batch but the last; the same build again with nothing new; and the last batch alone, a
-one-day delta. The ratios of issue 16 (full build to floor, nothing new and delta to the full build) are
-printed from these. With one batch there is no delta, and the full build is of that batch.
+build of every batch but the last two; the same build again with nothing new; then each of the last two
+batches alone, one build after the other: a one-day delta, and the next day's. The ratios of issue 16 (full
+build to floor, nothing new and each delta to the full build) are printed from these. With two batches there
+is one delta; with one, none, and the full build is of that batch.
 
 Each stage runs as its own process so its peak resident memory is its own (``os.wait4``). Stage times
 inside the build come from the Dagster event log (ingest, transform, checks); dbt model times from
@@ -99,12 +100,16 @@ def run_bench(holders: int, seed: int, batches: int, workdir: Path, report: Path
     if code:
         return code
     rows.append(("floor: DuckDB reads every extract as text, into a table", f"{floor_seconds:.1f}", f"{rss:,.0f}"))
-    # the last batch is held back for the delta: the full build is of the others
+    # the last two batches (the last, with two) are held back for the deltas: the full build is of the others.
+    # Two deltas, one after the other: the first after a full build also parses the project for the by-holder
+    # pass (dagster_project/lib/by_holder.py), which the next day's reuses.
     days = sorted(p for p in landing.iterdir() if p.is_dir())
-    held = root / "held-back" / days[-1].name if len(days) > 1 else None
-    if held is not None:
-        held.parent.mkdir(parents=True)
-        days[-1].rename(held)
+    later = days[-2:] if len(days) >= 3 else days[-1:] if len(days) > 1 else []
+    held = root / "held-back"
+    if later:
+        held.mkdir(parents=True)
+        for day in later:
+            day.rename(held / day.name)
 
     def build(summary_file: Path) -> tuple[float, float, int]:
         return _run(
@@ -127,7 +132,7 @@ def run_bench(holders: int, seed: int, batches: int, workdir: Path, report: Path
     built = json.loads(summary.read_text()) if summary.exists() else {}
     for stage, stage_seconds in built.get("stage_seconds", {}).items():
         rows.append((f"build · {stage}", f"{stage_seconds:.1f}", ""))
-    full = f"full build, {len(days) - 1 if held else 1} batch(es)"
+    full = f"full build, {len(days) - len(later)} batch(es)"
     rows.append((f"{full} (whole process)", f"{seconds:.1f}", f"{rss:,.0f}"))
     full_seconds = seconds
     ratios = [
@@ -143,18 +148,19 @@ def run_bench(holders: int, seed: int, batches: int, workdir: Path, report: Path
             f"Nothing new: {seconds:.1f} s, {100 * seconds / full_seconds:.1f} % of the full build "
             f"(exit status {again_code}, {'skipped' if nothing_new else 'NOT skipped'})."
         )
-    if code == 0 and held is not None:
-        held.rename(days[-1])
-        delta = root / "build-delta-summary.json"
+    for number, day in enumerate(later if code == 0 else []):
+        (held / day.name).rename(day)
+        delta = root / f"build-delta-{number + 1}-summary.json"
         seconds, rss, delta_code = build(delta)
         loaded = json.loads(delta.read_text()) if delta.exists() else {}
         rows_in = sum(f["rows_in"] for f in loaded.get("files", {}).values())
+        which = "one-day delta" if number == 0 else "the next day's delta"
         for stage, stage_seconds in loaded.get("stage_seconds", {}).items():
-            rows.append((f"delta · {stage}", f"{stage_seconds:.1f}", ""))
-        rows.append((f"one-day delta, batch {days[-1].name} (whole process)", f"{seconds:.1f}", f"{rss:,.0f}"))
+            rows.append((f"{which} · {stage}", f"{stage_seconds:.1f}", ""))
+        rows.append((f"{which}, batch {day.name} (whole process)", f"{seconds:.1f}", f"{rss:,.0f}"))
         ratios.append(
-            f"One-day delta ({rows_in:,} rows): {seconds:.1f} s, {100 * seconds / full_seconds:.1f} % of the "
-            f"full build (exit status {delta_code})."
+            f"{which[0].upper()}{which[1:]} ({rows_in:,} rows): {seconds:.1f} s, "
+            f"{100 * seconds / full_seconds:.1f} % of the full build (exit status {delta_code})."
         )
     model_times = _model_times(logs / "dbt_run_results.json")
     slowest = sorted(model_times.items(), key=lambda item: -item[1])[:12]

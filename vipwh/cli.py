@@ -278,7 +278,10 @@ def parser() -> argparse.ArgumentParser:
     bench.add_argument("--holders", type=int, default=100_000)
     bench.add_argument("--seed", type=int, default=7)
     bench.add_argument(
-        "--batches", type=int, default=5, help="batches of the book; the last is built alone, as a one-day delta"
+        "--batches",
+        type=int,
+        default=5,
+        help="batches of the book; the last two are built alone, one after the other, as daily deltas",
     )
     bench.add_argument("--workdir", default="data/bench")
     bench.add_argument("--engine", choices=["duckdb", "spark"], default="duckdb")
