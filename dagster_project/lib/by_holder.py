@@ -27,7 +27,7 @@ engine (its tables are Parquet files, which this merge does not rewrite by holde
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 
 import duckdb
@@ -60,7 +60,6 @@ class Plan:
     new_batches: list[str]
     old_as_of: date
     new_as_of: date
-    passes: dict[str, list[str]] = field(default_factory=dict)
 
 
 def _as_of(described: dict) -> date | None:
