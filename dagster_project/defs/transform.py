@@ -2,7 +2,6 @@
 
 import importlib.metadata
 import json
-import shutil
 from collections.abc import Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
@@ -34,14 +33,11 @@ def _keep_run_results(invocations, settings: Settings) -> None:
     sources = [source for source in sources if source.exists()]
     if not sources:
         return
-    logs = settings.logs_dir()
-    logs.mkdir(parents=True, exist_ok=True)
-    if len(sources) == 1:
-        shutil.copyfile(sources[0], logs / "dbt_run_results.json")
-        return
     combined = json.loads(sources[0].read_text(encoding="utf-8"))
     for source in sources[1:]:
         combined["results"] += json.loads(source.read_text(encoding="utf-8"))["results"]
+    logs = settings.logs_dir()
+    logs.mkdir(parents=True, exist_ok=True)
     (logs / "dbt_run_results.json").write_text(json.dumps(combined), encoding="utf-8")
 
 
@@ -115,13 +111,13 @@ def build_dbt_assets() -> dg.AssetsDefinition:
         with connect(settings) as con:
             # a run of the whole dbt step with nothing new (a subset picked in the UI is always built)
             whole = not context.is_subset
-            last = inputs.unchanged(con, settings) if whole else None
+            described = inputs.describe(con, settings)
+            last = inputs.unchanged(con, settings, described) if whole else None
             if last:
                 # nothing new: no output, so the checks on these assets, build_info and publish are skipped
                 progress.say(f"dbt: nothing new since build {last['build_id']}: its snapshot stays published")
                 context.log.info(f"inputs unchanged since build {last['build_id']} ({last['snapshot']}): skipped")
                 return
-            described = inputs.describe(con, settings)
             plan, why = by_holder.plan(con, settings, described) if whole else (None, "a subset of the models")
             inputs.forget(con)  # the tables change now: they answer no published snapshot until this build's
             by_holder.forget(con)  # nor the inputs they were built from, until this step succeeds

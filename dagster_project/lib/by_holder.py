@@ -44,14 +44,6 @@ POLICY_SCOPE_TABLE = f"{SCOPE}.policies"
 # the extracts (raw tables) whose rows belong to a holder (a transaction: to its policy's)
 EXTRACTS = ("customers", "policies", "policy_transactions", "relatives", "service_activations", "service_usage")
 
-# the keys of each core extract whose raw versions name a holder (a transaction names its policy)
-_HOLDER_FILES = {
-    "customers": "holder_id",
-    "relatives": "relative_id",
-    "service_activations": "holder_id",
-    "service_usage": "usage_id",
-}
-
 
 @dataclass
 class Plan:
@@ -135,20 +127,18 @@ def touched(con: duckdb.DuckDBPyConnection, plan_: Plan) -> int:
         "and column_name = 'holder_id'"
     ).fetchone()[0]
     con.execute(f"create or replace table {SCOPE_TABLE} (holder_id {holder_type})")
+    new_rows = "_extract_date in (select d from new_batches)"
     direct = [
-        # every holder any version of a key in a new batch names (a re-sent or moved row touches old and new)
-        f"""select raw_rows.holder_id from raw.{table} as raw_rows
-            where raw_rows.{key} in (
-                select {key} from raw.{table} where _extract_date in (select d from new_batches))"""
-        for table, key in _HOLDER_FILES.items()
+        # the holders of a new batch's rows (the closure below adds every holder of every other version of their
+        # keys: a re-sent or moved row touches old and new), and of the policies its transactions name
+        *(
+            f"select holder_id from raw.{table} where {new_rows}"
+            for table in EXTRACTS
+            if table != "policy_transactions"
+        ),
+        f"""select holder_id from raw.policies
+            where policy_no in (select policy_no from raw.policy_transactions where {new_rows})""",
     ]
-    direct.append(
-        """select policies.holder_id from raw.policies as policies
-           where policies.policy_no in (
-               select policy_no from raw.policies where _extract_date in (select d from new_batches)
-               union all
-               select policy_no from raw.policy_transactions where _extract_date in (select d from new_batches))"""
-    )
     a, b = plan_.old_as_of, plan_.new_as_of
     if b > a:
         window = f"> date '{a}' and {{}} <= date '{b}'"
@@ -181,7 +171,7 @@ def touched(con: duckdb.DuckDBPyConnection, plan_: Plan) -> int:
     union = " union ".join(direct)
     con.execute(f"insert into {SCOPE_TABLE} select distinct holder_id from ({union}) where holder_id is not null")
     # close over the keys and references between holders until nothing is added
-    in_scope = f"holder_id in (select holder_id from {SCOPE_TABLE})"
+    in_scope = _in_scope()
     while True:
         added = con.execute(
             f"""
@@ -298,8 +288,8 @@ def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> set[str]:
     return {row[0] for row in rows}
 
 
-def _in_scope(column: str = "holder_id") -> str:
-    return f"{column} in (select holder_id from {SCOPE_TABLE})"
+def _in_scope() -> str:
+    return f"holder_id in (select holder_id from {SCOPE_TABLE})"
 
 
 def _row_scope(columns: set[str]) -> str | None:
@@ -325,9 +315,10 @@ def prepare(con: duckdb.DuckDBPyConnection, manifest: dict) -> None:
         if source["source_name"] != "raw":
             continue
         relation = f"raw.{source['identifier']}"
-        if not _columns(con, relation):
+        columns = _columns(con, relation)
+        if not columns:
             continue
-        scope = _row_scope(_columns(con, relation)) if source["identifier"] in EXTRACTS else None
+        scope = _row_scope(columns) if source["identifier"] in EXTRACTS else None
         where = f" where {scope}" if scope else ""
         con.execute(f"create view {PREFIX}{relation} as select * from {relation}{where}")
     for node in manifest["nodes"].values():

@@ -89,16 +89,16 @@ def published(con: duckdb.DuckDBPyConnection) -> dict | None:
     return dict(zip(("fingerprint", "build_id", "snapshot", "published_at"), row, strict=True)) if row else None
 
 
-def unchanged(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict | None:
+def unchanged(con: duckdb.DuckDBPyConnection, settings: Settings, described: dict | None = None) -> dict | None:
     """The published snapshot's inputs when this build's are the same and no full refresh is asked, else None.
 
     What "nothing new" means, for every step that acts on it: the dbt step, the checks on the raw layer, and
-    on Spark the export of the raw tables.
+    on Spark the export of the raw tables. ``described``: this build's ``describe``, when the caller has it.
     """
     if settings.full_refresh_asked():
         return None
     last = published(con)
-    return last if last is not None and last["fingerprint"] == fingerprint(con, settings) else None
+    return last if last is not None and last["fingerprint"] == fingerprint(con, settings, described) else None
 
 
 def forget(con: duckdb.DuckDBPyConnection) -> None:

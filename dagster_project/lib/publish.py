@@ -32,6 +32,8 @@ from pathlib import Path
 
 import duckdb
 
+from dagster_project.lib import by_holder
+
 PUBLISHED_SCHEMAS = ("marts", "rules", "quality", "scenarios")
 KEEP = 2
 
@@ -113,11 +115,13 @@ def _mostly_free(con: duckdb.DuckDBPyConnection, database: str) -> bool:
 
 def _touched_holders(con: duckdb.DuckDBPyConnection) -> str | None:
     """The relation of this build's touched holders when it built by holder (None: it built whole)."""
+    schema, table = by_holder.SCOPE_TABLE.split(".")
     exists = con.execute(
         "select count(*) from information_schema.tables where table_catalog = current_database() "
-        "and table_schema = 'by_holder' and table_name = 'holders'"
+        "and table_schema = ? and table_name = ?",
+        [schema, table],
     ).fetchone()[0]
-    return "by_holder.holders" if exists else None
+    return by_holder.SCOPE_TABLE if exists else None
 
 
 def _replace_holders(con: duckdb.DuckDBPyConnection, schema: str, table: str, holders: str, digest: str) -> bool:
