@@ -125,14 +125,12 @@ TINY_TABLES: dict[str, str] = {
         from marts.fct_benefit_usage
         where not is_compliant and consumed_quantity > 0""",
     "marts.mart_member_entitlements": """
-        select holder_id, entitlement_year, service_code, tier_code, cast(reference_date as date) as reference_date,
-               quota, consumed, remaining
+        select holder_id, entitlement_year, service_code, tier_code, quota, consumed, remaining
         from (values
-            ('H1', 2025, 'limousine', 'star3', '2025-12-31', 1, 2, 0),
-            ('H1', 2026, 'limousine', 'star3', '2026-02-20', 1, 0, 1),
-            ('H5', 2026, 'doctor_chat', 'star2', '2026-02-20', null, 1, null)
-        ) as entitlements(holder_id, entitlement_year, service_code, tier_code, reference_date, quota, consumed,
-                          remaining)""",
+            ('H1', 2025, 'limousine', 'star3', 1, 2, 0),
+            ('H1', 2026, 'limousine', 'star3', 1, 0, 1),
+            ('H5', 2026, 'doctor_chat', 'star2', null, 1, null)
+        ) as entitlements(holder_id, entitlement_year, service_code, tier_code, quota, consumed, remaining)""",
     "marts.mart_benefit_utilization": """
         select entitlement_year, service_code, tier_code, member_years, members, users, uses,
                consumed_units, entitled_units,
@@ -299,6 +297,7 @@ def test_month_end_counts_come_from_intervals(tiny_warehouse: Path) -> None:
 def test_as_of_date_comes_from_the_best_source_there_is() -> None:
     history = {"marts.fct_member_tier_history": ["holder_id", "valid_from", "valid_to"]}
     assert "fct_member_tier_history" in queries.as_of_sql(history)
+    # a snapshot built before build_info, when the entitlement statement still had its reference date
     with_entitlements = history | {"marts.mart_member_entitlements": ["holder_id", "reference_date"]}
     assert "max(reference_date)" in queries.as_of_sql(with_entitlements)
     assert queries.as_of_sql({}) is None

@@ -57,6 +57,8 @@ valuation as (
     select {{ as_of_date() }} as as_of_date
 ),
 
+-- The first year is that of the earliest tier or use of the holders computed: in a build by holder, of the
+-- touched holders, whose rows start no earlier; so a holder's rows do not depend on which others are computed.
 history_start as (
     select
         cast(
@@ -418,13 +420,16 @@ statement_rows as (
     select * from consumed_only_rows
 ),
 
+-- The reference date (31 December, or the valuation date for the open year) is a fact of the year, not of
+-- the row: it is not a column, so an untouched holder's rows stay the same when the valuation date moves and
+-- builds by holder recompute only the touched holders' statements (docs/decisions.md, "The entitlement
+-- statement carries no reference date"). The open year's rows are as of marts.build_info.as_of_date.
 final as (
     select
         holder_id,
         entitlement_year,
         service_code,
         tier_code,
-        reference_date,
         rulebook_id,
         is_entitled,
         quota_kind,
