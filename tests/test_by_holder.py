@@ -82,12 +82,27 @@ def _hand_made_batch(book: Path, landing: Path) -> dict[str, str]:
         "holder_id": borrower,
         "beneficiary_id": relative["relative_id"],
     }
+    # a transaction re-sent under another policy (the core system corrected its policy number): a lapse leaves
+    # its old policy, whose holder nothing else touches, and lapses a policy of another holder
+    transactions = _rows(first, "policy_transactions.csv")
+    holder_of = {p["policy_no"]: p["holder_id"] for p in policies}
+    busy = {old_holder, new_holder, surrendered["holder_id"], relative["holder_id"], borrower}
+    busy |= {row["holder_id"] for row in customers[:3] + usage[:5]}  # the re-sent rows' holders
+    lapse = next(
+        t
+        for t in transactions
+        if t["txn_type"] == "lapse" and t["coverage_no"] == "0" and holder_of.get(t["policy_no"]) not in busy
+    )
+    target = next(
+        p for p in in_force if p["coverage_no"] == "0" and p["holder_id"] not in busy | {holder_of[lapse["policy_no"]]}
+    )
+    moved_txn = {**lapse, "policy_no": target["policy_no"], "recorded_at": "2026-11-24 10:00:00"}
     write_batch(
         landing,
         "2026-11-24",
         {
             "policies.csv": moved + surrender_rows,
-            "policy_transactions.csv": [txn],
+            "policy_transactions.csv": [txn, moved_txn],
             "customers.csv": customers[:3],  # re-sent unchanged
             "service_usage.csv": [*usage[:5], cross_use],  # five re-sent unchanged, one new
         },
@@ -98,6 +113,8 @@ def _hand_made_batch(book: Path, landing: Path) -> dict[str, str]:
         "surrendered_holder": surrendered["holder_id"],
         "borrower": borrower,
         "relative_holder": relative["holder_id"],
+        "transaction_left_holder": holder_of[lapse["policy_no"]],
+        "transaction_joined_holder": target["holder_id"],
     }
 
 

@@ -13,16 +13,16 @@ A test runs in the first pass when it reads a by-holder model and nothing comput
 on the touched holders' rows (their keys are holder-scoped, so a row of another holder cannot collide); any other
 test runs whole in the second (docs/decisions.md, "Which check runs how").
 
-The **touched holders** (``touched``) are, over every raw version of every key a new batch carries: the holders
-of its customers, relatives, activations and usage rows; every holder a touched policy ever had (a policy that
-changes holder touches both); the holders whose history changes because the valuation date moved from the last
-build's to this one's (a dated event, a scheduled rating state, a birthday between the two); and, closed over
-the references between holders (the coverages of one policy; a use naming another holder's relative), until
-nothing is added. Everything is recomputed (a full build) when this is not an addition of batches: no whole
-build recorded, or its tables not published (a blocking check failed on them), other code or rules, a rulebook
-adopted or scenario stored, a batch replaced or removed, the valuation date moved back or into another year or
-across a rulebook's start, ``--full-refresh``, or the Spark engine (its tables are Parquet files, which this merge
-does not rewrite by holder).
+The **touched holders** (``touched``) are, over every raw version of every key a new batch carries: the holders of
+its customers, relatives, activations and usage rows; every holder a touched policy ever had (a policy that changes
+holder touches both) and of every policy a touched transaction ever named; the holders whose history changes because
+the valuation date moved from the last build's to this one's (a dated event, a scheduled rating state, a birthday
+between the two); and, closed over the references between holders (the coverages of one policy; a transaction's
+policies; a use naming another holder's relative), until nothing is added. Everything is recomputed (a full build)
+when this is not an addition of batches: no whole build recorded, or its tables not published (a blocking check
+failed on them), other code or rules, a rulebook adopted or scenario stored, a batch replaced or removed, the
+valuation date moved back or into another year or across a rulebook's start, ``--full-refresh``, or the Spark engine
+(its tables are Parquet files, which this merge does not rewrite by holder).
 """
 
 from __future__ import annotations
@@ -200,6 +200,17 @@ def touched(con: duckdb.DuckDBPyConnection, plan_: Plan) -> int:
                 union
                 select other.holder_id from raw.service_usage as other
                 where other.usage_id in (select usage_id from raw.service_usage where {in_scope})
+                union
+                -- the holders of every policy any version of a transaction names, when one version names a
+                -- touched holder's policy (a transaction re-sent under another policy leaves the old one)
+                select policies.holder_id from raw.policies as policies
+                where policies.policy_no in (
+                    select other.policy_no from raw.policy_transactions as other
+                    where other.txn_id in (
+                        select txn_id from raw.policy_transactions
+                        where policy_no in (select policy_no from raw.policies where {in_scope})
+                    )
+                )
                 union
                 -- the holders of the relatives a touched holder's uses name
                 select relatives.holder_id from raw.relatives as relatives
