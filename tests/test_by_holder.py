@@ -14,7 +14,6 @@ import shutil
 from pathlib import Path
 
 from dagster_project.lib import by_holder
-from dagster_project.lib.warehouse import PUBLISHED_INPUTS
 from tests.conftest import query
 from vipwh.cli import main
 from vipwh.generate import generate_book
@@ -181,11 +180,6 @@ def test_a_build_by_holder_is_only_planned_for_added_batches():
     con = duckdb.connect()
     con.execute("create schema raw; create schema staging")
     con.execute(f"create table {by_holder.BUILT_INPUTS} (inputs varchar, built_at timestamp)")
-    con.execute(
-        f"create table {PUBLISHED_INPUTS} "
-        "(fingerprint varchar, build_id varchar, snapshot varchar, published_at timestamp)"
-    )
-    con.execute(f"insert into {PUBLISHED_INPUTS} values ('f', 'b1', 's', now())")
     con.execute("create table staging.stg_rules__rulebooks (effective_from date, effective_until date)")
     con.execute("insert into staging.stg_rules__rulebooks values ('2026-01-01', '2027-07-01')")
     last = {
@@ -213,11 +207,6 @@ def test_a_build_by_holder_is_only_planned_for_added_batches():
     }
     for case, (described, settings) in cases.items():
         assert by_holder.plan(con, settings, described)[0] is None, case
-    # the tables built but not published (a blocking check failed on them): their checks are judged whole again
-    con.execute(f"delete from {PUBLISHED_INPUTS}")
-    assert by_holder.plan(con, _Settings(), added)[0] is None
-    con.execute(f"insert into {PUBLISHED_INPUTS} values ('f', 'b1', 's', now())")
-    assert by_holder.plan(con, _Settings(), added)[0] is not None
     # a rulebook starting between the two valuation dates re-rates everyone from its date
     con.execute("insert into staging.stg_rules__rulebooks values ('2026-11-22', null)")
     assert by_holder.plan(con, _Settings(), added)[0] is None

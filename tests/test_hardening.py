@@ -479,33 +479,6 @@ def test_id_scan_finds_valid_ids_only_and_reports_them_masked(tmp_path: Path):
     assert VALID_ID not in json.dumps(result.sample)
 
 
-def test_after_a_build_by_holder_the_id_scan_judges_its_rewritten_rows_and_whole_tables(tmp_path: Path):
-    """A by-holder table is scanned on the touched holders' rows (the rest passed the published build's scan);
-    any other table, whole (docs/decisions.md, "Which check runs how")."""
-    from dagster_project import project
-    from dagster_project.lib import by_holder, quality
-    from dagster_project.lib.quality import id_scan
-
-    project.ensure_dbt_manifest()
-    path = tmp_path / "wh.duckdb"
-    _scan_fixture(path)
-    with duckdb.connect(str(path)) as con:
-        # H4's city: a valid ID of another region (440304198501011235: check character 5, by GB 11643's weights)
-        con.execute("insert into marts.dim_member values ('H4', '440304198501011235', null)")
-        con.execute("create schema rules; create table rules.note (text varchar)")  # not by holder: scanned whole
-        con.execute("insert into rules.note values (?)", [VALID_ID])
-        con.execute(f"create schema {by_holder.SCOPE}")
-        con.execute(f"create table {by_holder.SCOPE_TABLE} as select 'H4' as holder_id")  # the touched holders
-        found = con.execute(id_scan.scan_sql(quality.Settings(), con)).df()[id_scan.COLUMNS].values.tolist()
-        # H4's ID is found, H1's (an untouched holder: the published build's scan judged it) is not
-        assert found == [
-            ["marts", "dim_member", "city", "440304************"],
-            ["rules", "note", "text", "110101************"],
-        ]
-        con.execute(f"drop table {by_holder.SCOPE_TABLE}")  # a build that computed everything: every row
-        assert len(con.execute(id_scan.scan_sql(quality.Settings(), con)).df()) == 3  # H1, H4 and the note
-
-
 # --- 5. readers cannot write ------------------------------------------------------------------------------
 
 

@@ -19,10 +19,10 @@ holder touches both) and of every policy a touched transaction ever named; the h
 the valuation date moved from the last build's to this one's (a dated event, a scheduled rating state, a birthday
 between the two); and, closed over the references between holders (the coverages of one policy; a transaction's
 policies; a use naming another holder's relative), until nothing is added. Everything is recomputed (a full build)
-when this is not an addition of batches: no whole build recorded, or its tables not published (a blocking check
-failed on them), other code or rules, a rulebook adopted or scenario stored, a batch replaced or removed, the
-valuation date moved back or into another year or across a rulebook's start, ``--full-refresh``, or the Spark engine
-(its tables are Parquet files, which this merge does not rewrite by holder).
+when this is not an addition of batches: no whole build recorded, other code or rules, a rulebook adopted or
+scenario stored, a batch replaced or removed, the valuation date moved back or into another year or across a
+rulebook's start, ``--full-refresh``, or the Spark engine (its tables are Parquet files, which this merge does not
+rewrite by holder).
 """
 
 from __future__ import annotations
@@ -30,12 +30,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
-from pathlib import Path
 
 import duckdb
 
-from dagster_project import project
-from dagster_project.lib import inputs
 from dagster_project.lib.warehouse import BUILT_INPUTS
 from dagster_project.settings import DUCKDB, Settings
 
@@ -93,11 +90,6 @@ def plan(con: duckdb.DuckDBPyConnection, settings: Settings, described: dict) ->
     last = built(con)
     if last is None:
         return None, "no whole build is recorded for these tables"
-    if inputs.published(con) is None:
-        # the tables were built but not published: a blocking check failed on them (or the build stopped
-        # first). A build by holder judges its checks on the touched rows only, so it starts from tables whose
-        # checks passed.
-        return None, "the last build's tables were not published"
     same = ("adopted_rulebooks", "scenarios", "engine", "dbt_target", "code")
     changed = [key for key in same if last.get(key) != described.get(key)]
     if changed:
@@ -384,35 +376,6 @@ def merge(con: duckdb.DuckDBPyConnection, manifest: dict) -> list[tuple[str, int
         con.execute("rollback")
         raise
     return done
-
-
-def rewritten(con: duckdb.DuckDBPyConnection, manifest_path: Path | None = None) -> dict[tuple[str, str], str]:
-    """After a build by holder, the condition keeping the rows it rewrote in each by-holder relation.
-
-    Keyed by (schema, name). Those are the touched holders' rows; every other row of those relations is as the
-    published snapshot's build left it (``plan`` builds by holder only on published tables, whose blocking
-    checks passed). Empty when the last dbt step computed everything (it leaves no touched holders; ``forget``)
-    or the manifest is missing: then every row is new.
-    """
-    schema, table = SCOPE_TABLE.split(".")
-    scoped = con.execute(
-        "select count(*) from information_schema.tables where table_catalog = current_database() "
-        "and table_schema = ? and table_name = ?",
-        [schema, table],
-    ).fetchone()[0]
-    path = manifest_path or project.DBT_MANIFEST
-    if not scoped or not path.exists():
-        return {}
-    manifest = json.loads(path.read_text(encoding="utf-8"))
-    conditions = {}
-    for node in manifest["nodes"].values():
-        if node["resource_type"] != "model" or TAG not in node["tags"]:
-            continue
-        relation = _relation(node)
-        scope = _row_scope(_columns(con, relation))
-        if scope:
-            conditions[tuple(relation.split("."))] = scope
-    return conditions
 
 
 def drop(con: duckdb.DuckDBPyConnection) -> None:

@@ -6,15 +6,14 @@ eleven, a real ID always. Hashes (64 hex characters) never match.
 
 The columns to scan are listed from ``information_schema`` of the connection the check runs on (the
 warehouse file, or on Spark the in-memory DuckDB whose views read Spark's Parquet), and scanned in one
-query; after a build by holder, its by-holder tables on the rows it rewrote. Offending values are reported
-masked (region code only), so the check's own sample in ``quality.dq_check_results`` never holds the ID it found.
+query. Offending values are reported masked (region code only), so the check's own sample in
+``quality.dq_check_results`` never holds the ID it found.
 """
 
 from __future__ import annotations
 
 import duckdb
 
-from dagster_project.lib import by_holder
 from dagster_project.lib.quality.framework import BLOCKING, Check, Settings
 from dagster_project.lib.quality.gx import gx_module
 
@@ -59,20 +58,14 @@ def text_columns(
 
 
 def scan_sql(settings: Settings, con: duckdb.DuckDBPyConnection) -> str:
-    """Every offending value of every text column (masked), one row each.
-
-    After a build by holder, a by-holder relation is scanned on the rows that build rewrote (its touched
-    holders'): the others are the published build's, which this check passed (``by_holder.rewritten``).
-    """
-    rewritten = by_holder.rewritten(con)
+    """Every offending value of every text column (masked), one row each."""
     parts = []
     for schema, table, column in text_columns(con):
         value = f"upper(trim({_quote(column)}))"
-        scope = rewritten.get((schema, table))
         parts.append(
             f"select {_literal(schema)} as table_schema, {_literal(table)} as table_name, "
             f"{_literal(column)} as column_name, substr({value}, 1, 6) || '************' as masked_value "
-            f"from {_quote(schema)}.{_quote(table)} where {is_id_sql(value)}" + (f" and {scope}" if scope else "")
+            f"from {_quote(schema)}.{_quote(table)} where {is_id_sql(value)}"
         )
     if not parts:
         return (
