@@ -133,7 +133,8 @@ def test_builds_by_holder_give_the_marts_of_a_build_from_scratch(tmp_path: Path,
     out = _build(landing, warehouse, capsys)
     assert "dbt: by holder (1 new batch(es), valuation date 2026-11-23 → 2026-11-24)" in out
     touched = {row[0] for row in query(warehouse, f"select holder_id from {by_holder.SCOPE_TABLE}")}
-    assert set(changed.values()) <= touched  # both holders of the moved policy, the surrendered, both of the use
+    # both holders of the moved policy and of the moved transaction, the surrendered, both of the use
+    assert set(changed.values()) <= touched
     assert len(touched) < HOLDERS / 2  # not the whole book
 
     shutil.copytree(book / "2026-11-22", landing / "2026-11-22")  # late, older than the valuation date
@@ -213,6 +214,33 @@ def test_a_build_by_holder_is_only_planned_for_added_batches():
     # no whole build recorded (the last one failed, or none yet)
     by_holder.forget(con)
     assert by_holder.plan(con, _Settings(), added)[0] is None
+
+
+def test_a_warning_on_a_by_holder_model_is_judged_whole():
+    """A warning's failing rows are reported and may include untouched holders': it runs after the merge."""
+
+    def node(kind: str, name: str, parents=(), tags=(), severity=None) -> tuple[str, dict]:
+        config = {"severity": severity} if severity else {}
+        uid = f"{kind}.vipwh.{name}"
+        return uid, {
+            "resource_type": kind,
+            "name": name,
+            "tags": list(tags),
+            "config": config,
+            "depends_on": {"nodes": list(parents)},
+        }
+
+    manifest = {
+        "nodes": dict(
+            [
+                node("model", "facts", tags=[by_holder.TAG]),
+                node("test", "an_error", parents=["model.vipwh.facts"], severity="ERROR"),
+                node("test", "a_warning", parents=["model.vipwh.facts"], severity="warn"),
+            ]
+        )
+    }
+    stages = by_holder.passes(manifest)
+    assert stages == {2: ["facts", "an_error"], 3: ["a_warning"]}
 
 
 def test_every_node_runs_in_one_pass_and_a_test_reading_an_aggregate_runs_whole():

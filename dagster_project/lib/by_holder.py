@@ -243,11 +243,12 @@ def _age(birth: str, on: date) -> str:
 def passes(manifest: dict) -> dict[int, list[str]]:
     """The nodes of each pass: 2, the touched holders' pass; 3, the rest, after the merge.
 
-    Pass 2 is the models tagged ``by_holder`` and the tests whose parents are by-holder models, sources (in pass 2
-    the touched holders' rows) or models without a by-holder ancestor (the rules' models: the same as at the last
-    build, the plan requires it). Every other node is pass 3: the models downstream of a by-holder model, the
-    models without a by-holder ancestor, the seeds, and the tests with a parent of pass 3 that has a by-holder
-    ancestor or with sources only (they are judged on whole tables). Names, for ``exclusions``.
+    Pass 2 is the models tagged ``by_holder`` and the tests of severity error whose parents are by-holder models,
+    sources (in pass 2 the touched holders' rows) or models without a by-holder ancestor (the rules' models: the
+    same as at the last build, the plan requires it). Every other node is pass 3: the models downstream of a
+    by-holder model, the models without a by-holder ancestor, the seeds, the warnings, and the tests with a parent
+    of pass 3 that has a by-holder ancestor or with sources only (they are judged on whole tables). Names, for
+    ``exclusions``.
     """
     nodes = manifest["nodes"]
     models = {uid: node for uid, node in nodes.items() if node["resource_type"] == "model"}
@@ -278,7 +279,12 @@ def passes(manifest: dict) -> dict[int, list[str]]:
             selected[3].append(node["name"])
         elif node["resource_type"] == "test":
             parents = {kind_of(parent) for parent in node["depends_on"]["nodes"]}
-            selected[2 if "by_holder" in parents and "downstream" not in parents else 3].append(node["name"])
+            # only an error can be judged on the touched rows: the last build stopped at any error, so every
+            # failing row is a touched one. A warning may fail on untouched rows too, and its failing rows are
+            # reported (quality.dq_check_results): it is judged on the whole table, after the merge.
+            error = str(node["config"].get("severity", "error")).lower() == "error"
+            on_holders = error and "by_holder" in parents and "downstream" not in parents
+            selected[2 if on_holders else 3].append(node["name"])
     return selected
 
 
