@@ -4,8 +4,18 @@
 {%- set far_future = "cast('9999-12-31' as date)" %}
 with
 
+-- each tier interval with the end of the holder's previous interval at the same tier: a holder counts once per
+-- month and tier, at the first of its intervals there (members, below, without a distinct count over every
+-- segment of the book)
 tier_history as (
-    select * from {{ ref('fct_member_tier_history') }}
+    select
+        holder_id,
+        tier_code,
+        tier_rank,
+        valid_from,
+        valid_to,
+        lag(valid_to) over (partition by holder_id, tier_code order by valid_from) as previous_at_tier_until
+    from {{ ref('fct_member_tier_history') }}
 ),
 
 valuation as (
@@ -65,6 +75,8 @@ exposure_segments as (
         tier_history.holder_id,
         tier_history.tier_code,
         tier_history.tier_rank,
+        -- 0 when an earlier interval of the holder at this tier reaches into the month (counted there already)
+        case when tier_history.previous_at_tier_until > periods.month_start then 0 else 1 end as first_at_tier,
         {{ dbt.datediff(
             'greatest(tier_history.valid_from, periods.month_start)',
             'least(coalesce(tier_history.valid_to, ' ~ far_future ~ '), periods.exposure_end)',
@@ -86,7 +98,7 @@ final as (
         tier_code,
         tier_rank,
         cast(cast(sum(exposure_days) as double) / max(days_in_year) as decimal(18, 6)) as member_years,
-        count(distinct holder_id) as members,
+        cast(sum(first_at_tier) as bigint) as members,
         cast(sum(exposure_days) as bigint) as exposure_days,  -- bigint on both engines (DuckDB sums to hugeint)
         is_partial_month
     from exposure_segments
