@@ -479,6 +479,22 @@ def test_id_scan_finds_valid_ids_only_and_reports_them_masked(tmp_path: Path):
     assert VALID_ID not in json.dumps(result.sample)
 
 
+def test_id_scan_counts_every_violation_beyond_the_cap_it_samples(tmp_path: Path):
+    from dagster_project.lib import quality
+
+    path = tmp_path / "wh.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema marts; create table marts.dim_member (city varchar)")
+        # three rows holding the valid ID (two padded), one not: three violations
+        con.execute(
+            "insert into marts.dim_member values (?), (?), (?), ('杭州市')", [VALID_ID, f" {VALID_ID}", f"{VALID_ID} "]
+        )
+    settings = quality.Settings(violation_cap=2)
+    result = quality.run_check(quality.CHECKS_BY_NAME["no_national_id_in_clear"], path, settings)
+    assert not result.passed and result.failing_rows == 3
+    assert len(result.sample) == 2 and {row["masked_value"] for row in result.sample} == {"110101************"}
+
+
 # --- 5. readers cannot write ------------------------------------------------------------------------------
 
 
