@@ -179,7 +179,12 @@ class Settings(dg.ConfigurableResource):
             raise SettingsError(f"{field} {text!r} is not a number") from exc
 
     def duckdb_config(self) -> dict[str, str]:
-        """DuckDB's memory limit, threads and spill directory, for every connection the build opens."""
+        """DuckDB's memory limit, threads and spill directory, for every connection the build opens (and dbt's).
+
+        And no vacuum at checkpoints: a build by holder deletes the touched holders' rows of every by-holder table,
+        and DuckDB's vacuum of them took 6 s of the next checkpoint at 1M and reclaimed almost none; the merge
+        compacts a table itself when its deleted rows pass a share (lib/by_holder.py, ``COMPACT_AT``).
+        """
         temp = self.value("duckdb_temp_directory")
         warehouse = self.warehouse_file()
         temp_dir = Path(temp).resolve() if temp else warehouse.with_name(warehouse.name + ".tmp")
@@ -187,6 +192,7 @@ class Settings(dg.ConfigurableResource):
             "memory_limit": self.value("duckdb_memory_limit"),
             "threads": self.value("duckdb_threads"),
             "temp_directory": str(temp_dir),
+            "max_vacuum_tasks": "0",
         }
 
     # --- dbt ---------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import csv
 import shutil
 from pathlib import Path
 
-from dagster_project.lib import by_holder
+from dagster_project.lib import by_holder, publish
 from tests.conftest import query
 from vipwh.cli import main
 from vipwh.generate import generate_book
@@ -117,7 +117,15 @@ def _hand_made_batch(book: Path, landing: Path) -> dict[str, str]:
     }
 
 
-def test_builds_by_holder_give_the_marts_of_a_build_from_scratch(tmp_path: Path, capsys):
+def _tombstones(warehouse: Path, tables: list[str]) -> dict[str, int]:
+    """The deleted rows each table still stores (by_holder.dead_rows)."""
+    import duckdb
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return {table: by_holder.dead_rows(con, table) for table in tables}
+
+
+def test_builds_by_holder_give_the_marts_of_a_build_from_scratch(tmp_path: Path, capsys, monkeypatch):
     book = tmp_path / "book"
     generate_book(book, holders=HOLDERS, seed=SEED, batches=4, workers=1)  # 2026-11-20 … 2026-11-23
     extra = tmp_path / "extra"
@@ -137,10 +145,20 @@ def test_builds_by_holder_give_the_marts_of_a_build_from_scratch(tmp_path: Path,
     assert set(changed.values()) <= touched
     assert len(touched) < HOLDERS / 2  # not the whole book
 
+    merged = ["marts.fct_policy_rating", "marts.fct_benefit_usage", "staging.stg_core__policies"]
+    # a merged table keeps the rows it deleted as tombstones until they pass COMPACT_AT of its stored rows (here
+    # the touched holders are a large share of the book: some tables were compacted already)
+    assert any(_tombstones(warehouse, merged).values())
+
     shutil.copytree(book / "2026-11-22", landing / "2026-11-22")  # late, older than the valuation date
+    # this merge compacts every table it touches (any tombstone passes a share of 0), and so does its publish
+    monkeypatch.setattr(by_holder, "COMPACT_AT", 0.0)
     assert "dbt: by holder (1 new batch(es), valuation date 2026-11-24 → 2026-11-24)" in _build(
         landing, warehouse, capsys
     )
+    assert set(_tombstones(warehouse, merged).values()) == {0}
+    snapshot = publish.current_snapshot(warehouse)
+    assert set(_tombstones(snapshot, ["marts.fct_policy_rating", "marts.fct_benefit_usage"]).values()) == {0}
 
     # from scratch: every batch, one build
     scratch_landing, scratch = tmp_path / "scratch" / "landing", tmp_path / "scratch" / "wh.duckdb"

@@ -145,6 +145,8 @@ def _replace_holders(con: duckdb.DuckDBPyConnection, schema: str, table: str, ho
         con.execute(f'insert into {copy} by name select * from "{schema}"."{table}" where {scope}')
     except duckdb.Error:
         return False  # its columns changed: written anew
+    if by_holder.compaction_due(con, f"{schema}.{table}", catalog="vipwh_snapshot"):
+        return False  # its tombstones pass the share at which a table is rewritten whole
     return _digest(con, schema, table, catalog="vipwh_snapshot") == digest
 
 
@@ -186,13 +188,14 @@ def publish(con: duckdb.DuckDBPyConnection, warehouse: Path, build_id: str | Non
             target = parquet_root / schema / f"{table}.parquet"
             target.parent.mkdir(parents=True, exist_ok=True)
             if before.get(name) == digests[name] and _link(old_parquet / schema / f"{table}.parquet", target):
+                if by_holder.compaction_due(con, name, catalog="vipwh_snapshot"):
+                    _write_copy(con, schema, table)  # the same rows, without the tombstones of earlier replacements
                 result.kept.append(name)
                 continue
             if before and holders and _replace_holders(con, schema, table, holders, digests[name]):
                 result.replaced.append(name)
             else:
-                con.execute(f'drop table if exists vipwh_snapshot."{schema}"."{table}"')
-                con.execute(f'create table vipwh_snapshot."{schema}"."{table}" as select * from "{schema}"."{table}"')
+                _write_copy(con, schema, table)
             con.execute(f'copy "{schema}"."{table}" to \'{target}\' (format parquet)')
             result.written.append(name)
     finally:
@@ -205,6 +208,12 @@ def publish(con: duckdb.DuckDBPyConnection, warehouse: Path, build_id: str | Non
     os.replace(pointer_tmp, folder / "CURRENT")
     _prune(folder, keep={snapshot.name})
     return result
+
+
+def _write_copy(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> None:
+    """Write the snapshot's copy of a table anew from the warehouse's."""
+    con.execute(f'drop table if exists vipwh_snapshot."{schema}"."{table}"')
+    con.execute(f'create table vipwh_snapshot."{schema}"."{table}" as select * from "{schema}"."{table}"')
 
 
 def _link(source: Path, target: Path) -> bool:
