@@ -376,9 +376,13 @@ def dead_rows(con: duckdb.DuckDBPyConnection, table: str, catalog: str | None = 
     return _stored_rows(con, table, catalog) - con.execute(f"select count(*) from {relation}").fetchone()[0]
 
 
+def _past_compaction(dead: int, stored: int) -> bool:
+    return dead > COMPACT_AT * stored
+
+
 def compaction_due(con: duckdb.DuckDBPyConnection, table: str, catalog: str | None = None) -> bool:
     """The table's tombstones pass ``COMPACT_AT`` of its stored rows: it is to be rewritten whole."""
-    return dead_rows(con, table, catalog) > COMPACT_AT * _stored_rows(con, table, catalog)
+    return _past_compaction(dead_rows(con, table, catalog), _stored_rows(con, table, catalog))
 
 
 def merge(con: duckdb.DuckDBPyConnection, manifest: dict) -> list[tuple[str, int, int]]:
@@ -406,7 +410,7 @@ def merge(con: duckdb.DuckDBPyConnection, manifest: dict) -> list[tuple[str, int
             stored, dead = _stored_rows(con, table), dead_rows(con, table)
             deleted = con.execute(f"delete from {table} where {scope}").fetchone()[0]
             inserted = con.execute(f"insert into {table} by name select * from {computed}").fetchone()[0]
-            if dead + deleted > COMPACT_AT * (stored + inserted):  # compaction_due, from the counts before
+            if _past_compaction(dead + deleted, stored + inserted):  # from the counts before, not counted again
                 con.execute(f"create or replace table {table} as select * from {table}")
             done.append((table, deleted, inserted))
         con.execute("commit")

@@ -13,7 +13,8 @@ Parquet file is a hard link to the current snapshot's. After a build by holder (
 a changed table with a ``holder_id`` first gets only the touched holders' rows replaced in the copy; its digest
 must then equal the warehouse table's, else (the copy was of an older state) it is dropped and written anew.
 Without a usable current snapshot (the first build, a missing digest file, a copy more than half free space)
-every table is written.
+every table is written. A copied table whose deleted rows pass ``by_holder.COMPACT_AT`` of its stored rows is
+written anew too (replacing rows leaves the deleted ones stored; DuckDB's vacuum is off, settings.duckdb_config).
 
 Readers resolve ``CURRENT`` once and open that file read-only, so they never see a half-built
 warehouse, never hold the writer's file, and a build never waits for them. The two newest snapshots
