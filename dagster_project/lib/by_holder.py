@@ -315,11 +315,18 @@ def _in_scope() -> str:
 
 
 def _row_scope(columns: set[str]) -> str | None:
-    """The condition keeping a touched holder's rows: by holder_id, else by the policy's holder (staged)."""
+    """The condition keeping a touched holder's rows: by holder_id, else by the policy's holder (staged).
+
+    With both columns, a row without a holder goes by its policy (``int_core__reference_quarantine``: a transaction
+    of a policy that may be unknown).
+    """
+    by_policy = f"policy_no in (select policy_no from {POLICY_SCOPE_TABLE})"
+    if "holder_id" in columns and "policy_no" in columns:
+        return f"({_in_scope()} or (holder_id is null and {by_policy}))"
     if "holder_id" in columns:
         return _in_scope()
     if "policy_no" in columns:
-        return f"policy_no in (select policy_no from {POLICY_SCOPE_TABLE})"
+        return by_policy
     return None
 
 

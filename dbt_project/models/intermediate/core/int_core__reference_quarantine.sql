@@ -1,6 +1,8 @@
 -- Current rows the int_core__*_resolved models leave out because an id they carry points nowhere: the staged
 -- rows (each extract's current state) without a resolved row of the same key. Judged on the current state of
--- all loaded batches, so the verdict does not depend on the order batches were loaded in.
+-- all loaded batches, so the verdict does not depend on the order batches were loaded in. Each row carries its
+-- holder (null for a transaction: its policy may be unknown) and, for a transaction, its policy, the keys a build
+-- by holder recomputes it by (dagster_project/lib/by_holder.py).
 with
 
 policies as (
@@ -29,7 +31,9 @@ orphans as (
         policies.policy_no || '/' || cast(policies.coverage_no as {{ dbt.type_string() }}) as record_key,
         policies.extract_date,
         policies.source_line,
-        'holder_id ' || policies.holder_id || ' is not a known customer' as reason
+        'holder_id ' || policies.holder_id || ' is not a known customer' as reason,
+        policies.holder_id,
+        cast(null as {{ dbt.type_string() }}) as policy_no
     from policies
     where
         not exists (
@@ -46,7 +50,9 @@ orphans as (
         transactions.source_line,
         'policy ' || transactions.policy_no
         || coalesce(' coverage ' || cast(transactions.coverage_no as {{ dbt.type_string() }}), '')
-        || ' is not a known policy coverage' as reason
+        || ' is not a known policy coverage' as reason,
+        cast(null as {{ dbt.type_string() }}) as holder_id,
+        transactions.policy_no
     from transactions
     where
         not exists (
@@ -61,7 +67,9 @@ orphans as (
         relatives.relative_id as record_key,
         relatives.extract_date,
         relatives.source_line,
-        'holder_id ' || relatives.holder_id || ' is not a known customer' as reason
+        'holder_id ' || relatives.holder_id || ' is not a known customer' as reason,
+        relatives.holder_id,
+        cast(null as {{ dbt.type_string() }}) as policy_no
     from relatives
     where
         not exists (
@@ -76,7 +84,9 @@ orphans as (
         activations.holder_id || '/' || activations.service_code as record_key,
         activations.extract_date,
         activations.source_line,
-        'holder_id ' || activations.holder_id || ' is not a known customer' as reason
+        'holder_id ' || activations.holder_id || ' is not a known customer' as reason,
+        activations.holder_id,
+        cast(null as {{ dbt.type_string() }}) as policy_no
     from activations
     where
         not exists (
@@ -92,7 +102,9 @@ orphans as (
         usage.extract_date,
         usage.source_line,
         'holder_id ' || usage.holder_id || ' or beneficiary_id '
-        || coalesce(usage.beneficiary_id, '') || ' is not known' as reason
+        || coalesce(usage.beneficiary_id, '') || ' is not known' as reason,
+        usage.holder_id,
+        cast(null as {{ dbt.type_string() }}) as policy_no
     from usage
     where
         not exists (
