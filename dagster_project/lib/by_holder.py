@@ -367,20 +367,23 @@ def prepare(con: duckdb.DuckDBPyConnection, manifest: dict) -> None:
 COMPACT_AT = 0.25
 
 
-def _stored_rows(con: duckdb.DuckDBPyConnection, table: str, catalog: str | None = None) -> int:
-    """Rows stored in the table's row groups, deleted ones included (DuckDB's ``estimated_size``)."""
+def _stored_and_live(con: duckdb.DuckDBPyConnection, table: str, catalog: str | None = None) -> tuple[int, int]:
+    """Rows stored in the table's row groups, deleted ones included (DuckDB's ``estimated_size``), and rows live
+    (of the attached ``catalog``'s table when given)."""
     schema, name = table.split(".")
-    return con.execute(
+    stored = con.execute(
         "select estimated_size from duckdb_tables() where database_name = coalesce(?, current_database()) "
         "and schema_name = ? and table_name = ?",
         [catalog, schema, name],
     ).fetchone()[0]
+    relation = f"{catalog}.{table}" if catalog else table
+    return stored, con.execute(f"select count(*) from {relation}").fetchone()[0]
 
 
 def dead_rows(con: duckdb.DuckDBPyConnection, table: str, catalog: str | None = None) -> int:
-    """The table's tombstones: rows deleted but still stored (of the attached ``catalog``'s table when given)."""
-    relation = f"{catalog}.{table}" if catalog else table
-    return _stored_rows(con, table, catalog) - con.execute(f"select count(*) from {relation}").fetchone()[0]
+    """The table's tombstones: rows deleted but still stored."""
+    stored, live = _stored_and_live(con, table, catalog)
+    return stored - live
 
 
 def _past_compaction(dead: int, stored: int) -> bool:
@@ -389,7 +392,8 @@ def _past_compaction(dead: int, stored: int) -> bool:
 
 def compaction_due(con: duckdb.DuckDBPyConnection, table: str, catalog: str | None = None) -> bool:
     """The table's tombstones pass ``COMPACT_AT`` of its stored rows: it is to be rewritten whole."""
-    return _past_compaction(dead_rows(con, table, catalog), _stored_rows(con, table, catalog))
+    stored, live = _stored_and_live(con, table, catalog)
+    return _past_compaction(stored - live, stored)
 
 
 def merge(con: duckdb.DuckDBPyConnection, manifest: dict) -> list[tuple[str, int, int]]:
@@ -414,10 +418,10 @@ def merge(con: duckdb.DuckDBPyConnection, manifest: dict) -> list[tuple[str, int
             stray = con.execute(f"select count(*) from {computed} where not coalesce({scope}, false)").fetchone()[0]
             if stray:
                 raise ValueError(f"{computed}: {stray} row(s) of holders outside the touched set")
-            stored, dead = _stored_rows(con, table), dead_rows(con, table)
+            stored, live = _stored_and_live(con, table)
             deleted = con.execute(f"delete from {table} where {scope}").fetchone()[0]
             inserted = con.execute(f"insert into {table} by name select * from {computed}").fetchone()[0]
-            if _past_compaction(dead + deleted, stored + inserted):  # from the counts before, not counted again
+            if _past_compaction(stored - live + deleted, stored + inserted):  # from the counts before, not again
                 con.execute(f"create or replace table {table} as select * from {table}")
             done.append((table, deleted, inserted))
         con.execute("commit")

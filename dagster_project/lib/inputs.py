@@ -34,7 +34,7 @@ _CODE_ROOT = Path(__file__).resolve().parent.parent  # dagster_project/
 def _code_files() -> list[tuple[str, Path]]:
     files: list[tuple[str, Path]] = []
     for label, root, pattern in (("dbt", project.DBT_PROJECT_DIR, "*"), ("dagster", _CODE_ROOT, "*.py")):
-        for path in project.files_under(root, _NOT_INPUTS, pattern):
+        for path in project.files_under(root, _NOT_INPUTS, (pattern,)):
             files.append((f"{label}/{path.relative_to(root).as_posix()}", path))
     return files
 
