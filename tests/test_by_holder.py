@@ -13,7 +13,10 @@ import csv
 import shutil
 from pathlib import Path
 
+import duckdb
+
 from dagster_project.lib import by_holder, publish
+from dagster_project.lib.quality import id_scan
 from tests.conftest import query
 from vipwh.cli import main
 from vipwh.generate import generate_book
@@ -144,6 +147,27 @@ def test_builds_by_holder_give_the_marts_of_a_build_from_scratch(tmp_path: Path,
     # both holders of the moved policy and of the moved transaction, the surrendered, both of the use
     assert set(changed.values()) <= touched
     assert len(touched) < HOLDERS / 2  # not the whole book
+
+    # the merge kept the first pass's tables, the touched holders' rows it put in: the ID scan reads those of a merged
+    # table (its last result passed after the first build), and publishing copies them
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        changed_rows = id_scan._changed_rows(con)
+        assert changed_rows[("marts", "fct_policy_rating")] == "by_holder_marts.fct_policy_rating"
+        assert changed_rows[("staging", "stg_core__policies")] == "by_holder_staging.stg_core__policies"
+        for (schema, table), first_pass in changed_rows.items():
+            names = [
+                name
+                for (name,) in con.execute(
+                    "select column_name from information_schema.columns where table_schema = ? and table_name = ?",
+                    [schema, table],
+                ).fetchall()
+            ]
+            columns = ", ".join(f'"{name}"' for name in names)
+            touched_rows = f"select {columns} from {schema}.{table} where {by_holder._row_scope(set(names))}"
+            first_pass_rows = f"select {columns} from {first_pass}"
+            # equal as multisets: EXCEPT ALL both ways
+            for a, b in ((touched_rows, first_pass_rows), (first_pass_rows, touched_rows)):
+                assert con.execute(f"select count(*) from ({a} except all {b})").fetchone()[0] == 0, table
 
     merged = ["marts.fct_policy_rating", "marts.fct_benefit_usage", "staging.stg_core__policies"]
     # a merged table keeps the rows it deleted as tombstones until they pass COMPACT_AT of its stored rows (here

@@ -495,6 +495,76 @@ def test_id_scan_counts_every_violation_beyond_the_cap_it_samples(tmp_path: Path
     assert len(result.sample) == 2 and {row["masked_value"] for row in result.sample} == {"110101************"}
 
 
+# weighted sum 1*7+1*9+0+1*5+0+5*4+1*2+9*1+4*6+9*3+1*7+2*9+3*10+1*5+0+0+2*2 = 167; 167 % 11 = 2: check character X
+OTHER_VALID_ID = "11010519491231002X"
+
+
+def _merged_fixture(path: Path, base: str, last: tuple[bool, str] | None) -> None:
+    """A warehouse after a merge by holder: H2's row replaced, the first pass's table kept; the last ID scan."""
+    with duckdb.connect(str(path)) as con:
+        for schema in ("marts", "by_holder_marts", "by_holder", "quality"):
+            con.execute(f"create schema {schema}")
+        con.execute("create table marts.dim_member (holder_id varchar, city varchar)")
+        # H1's row is from before the merge (an ID planted to show which rows are read); H2's is the merge's
+        con.execute("insert into marts.dim_member values ('H1', ?), ('H2', ?)", [VALID_ID, OTHER_VALID_ID])
+        con.execute("create table by_holder_marts.dim_member as select * from marts.dim_member where holder_id = 'H2'")
+        con.execute("create table marts.mart_agg (city varchar)")  # not merged: scanned whole
+        con.execute("insert into marts.mart_agg values (?)", [VALID_ID])
+        con.execute(
+            "create table by_holder.merged (relation varchar, computed varchar, base_built_at timestamp);"
+            f"insert into by_holder.merged values ('marts.dim_member', 'by_holder_marts.dim_member', '{base}')"
+        )
+        con.execute(
+            "create table quality.dq_check_results (build_id varchar, checked_at timestamp, check_name varchar, "
+            "asset_key varchar, severity varchar, passed boolean, failing_rows bigint, sample json, message varchar)"
+        )
+        if last is not None:
+            passed, at = last
+            con.execute(
+                "insert into quality.dq_check_results values ('r0', ?, 'no_national_id_in_clear', 'marts/dim_member', "
+                "'blocking', ?, 0, '[]', '')",
+                [at, passed],
+            )
+
+
+@pytest.mark.parametrize(
+    ("last", "narrowed"),
+    [
+        ((True, "2026-01-02 10:00:00"), True),  # passed after the tables last changed: the merged rows only
+        ((False, "2026-01-02 10:00:00"), False),  # failed: whole
+        ((True, "2026-01-01 09:00:00"), False),  # passed, but before the last build's dbt step ended: whole
+        (None, False),  # never run: whole
+    ],
+)
+def test_id_scan_after_a_merge_reads_the_merged_rows_only_when_the_last_scan_passed_since(
+    tmp_path: Path, last, narrowed: bool
+):
+    from dagster_project.lib import quality
+    from dagster_project.lib.quality import id_scan
+
+    path = tmp_path / "wh.duckdb"
+    _merged_fixture(path, base="2026-01-01 10:00:00", last=last)
+    with duckdb.connect(str(path), read_only=True) as con:
+        found = sorted(con.execute(id_scan.scan_sql(quality.Settings(), con)).df()[id_scan.COLUMNS].values.tolist())
+    merged_row = ["marts", "dim_member", "city", "110105************"]  # H2's, read from the first pass's table
+    old_row = ["marts", "dim_member", "city", "110101************"]  # H1's, before the merge
+    aggregate = ["marts", "mart_agg", "city", "110101************"]  # a table the merge did not change
+    assert found == (sorted([merged_row, aggregate]) if narrowed else sorted([merged_row, old_row, aggregate]))
+
+
+def test_id_scan_reads_whole_when_the_first_pass_table_is_gone(tmp_path: Path):
+    from dagster_project.lib import quality
+    from dagster_project.lib.quality import id_scan
+
+    path = tmp_path / "wh.duckdb"
+    _merged_fixture(path, base="2026-01-01 10:00:00", last=(True, "2026-01-02 10:00:00"))
+    with duckdb.connect(str(path)) as con:
+        con.execute("drop table by_holder_marts.dim_member")
+    with duckdb.connect(str(path), read_only=True) as con:
+        found = con.execute(id_scan.scan_sql(quality.Settings(), con)).df()
+    assert sorted(found["masked_value"]) == ["110101************", "110101************", "110105************"]
+
+
 # --- 5. readers cannot write ------------------------------------------------------------------------------
 
 

@@ -240,8 +240,7 @@ def _two_passes(context, dbt, settings: Settings, plan, why: str, base, dbt_vars
     if not holders.is_successful():
         return [holders]
     with connect(settings) as con:
-        merged = by_holder.merge(con, manifest)
-        by_holder.drop(con)
+        merged = by_holder.merge(con, manifest, plan.built_at)  # its first pass's tables stay: the rows that changed
     rows = sum(inserted for _, _, inserted in merged)
     progress.say(f"dbt: merged {rows} row(s) of {count} holder(s) into {len(merged)} table(s)")
     vars_ = ["--vars", json.dumps(dbt_vars)] if dbt_vars else []

@@ -6,7 +6,8 @@ rules and scenarios and the new build only adds batches, the dbt step runs in tw
 
 1. the ``by_holder`` models (staged extracts to facts) for the *touched holders* only, into schemas
    ``by_holder_<schema>`` whose raw source is views keeping those holders' rows; then, table by table, the
-   touched holders' rows of the warehouse are deleted and the pass's rows inserted (one transaction);
+   touched holders' rows of the warehouse are deleted and the pass's rows inserted (one transaction); the pass's
+   tables stay until the next build, as the rows that changed (``MERGED_TABLE``: the ID scan and publishing read them);
 2. every other node (the rules' models, aggregates, dimensions, quality, scenarios), whole, from the merged tables.
 
 A test runs in the first pass when it reads a by-holder model and nothing computed after the merge: it is judged
@@ -41,6 +42,8 @@ SCOPE = "by_holder"  # the schema of the touched holders (table ``holders``)
 PREFIX = "by_holder_"  # of the schemas the second pass writes (generate_schema_name.sql)
 SCOPE_TABLE = f"{SCOPE}.holders"
 POLICY_SCOPE_TABLE = f"{SCOPE}.policies"
+# the tables the last merge changed, each with the first pass's table of the rows it inserted (``merged``)
+MERGED_TABLE = f"{SCOPE}.merged"
 
 # the extracts (raw tables) whose rows belong to a holder (a transaction: to its policy's)
 EXTRACTS = ("customers", "policies", "policy_transactions", "relatives", "service_activations", "service_usage")
@@ -53,6 +56,7 @@ class Plan:
     new_batches: list[str]
     old_as_of: date
     new_as_of: date
+    built_at: datetime | None = None  # when the last build's dbt step, which this one adds to, ended
 
 
 def _as_of(described: dict) -> date | None:
@@ -64,6 +68,11 @@ def built(con: duckdb.DuckDBPyConnection) -> dict | None:
     return json.loads(row[0]) if row else None
 
 
+def _built_at(con: duckdb.DuckDBPyConnection) -> datetime | None:
+    row = con.execute(f"select built_at from {BUILT_INPUTS}").fetchone()
+    return row[0] if row else None
+
+
 def forget(con: duckdb.DuckDBPyConnection) -> None:
     """The tables are about to change: until the dbt step succeeds they answer no recorded inputs.
 
@@ -73,7 +82,8 @@ def forget(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"delete from {BUILT_INPUTS}")
     con.execute(f"create schema if not exists {SCOPE}")
     con.execute(f"drop table if exists {SCOPE_TABLE}")
-    drop(con)  # what a failed build by holder left
+    con.execute(f"drop table if exists {MERGED_TABLE}")
+    drop(con)  # the last build by holder's first pass (kept after its merge, or left by a failure)
 
 
 def record(con: duckdb.DuckDBPyConnection, described: dict) -> None:
@@ -113,7 +123,8 @@ def plan(con: duckdb.DuckDBPyConnection, settings: Settings, described: dict) ->
         return None, "a rulebook starts or ends between the last valuation date and this one"
     if not new and new_as_of == old_as_of:
         return None, "nothing was added"  # the nothing-new check skips such a build before; a build asked anyway
-    return Plan(new, old_as_of, new_as_of), f"{len(new)} new batch(es), valuation date {old_as_of} → {new_as_of}"
+    why = f"{len(new)} new batch(es), valuation date {old_as_of} → {new_as_of}"
+    return Plan(new, old_as_of, new_as_of, _built_at(con)), why
 
 
 def touched(con: duckdb.DuckDBPyConnection, plan_: Plan) -> int:
@@ -396,14 +407,20 @@ def compaction_due(con: duckdb.DuckDBPyConnection, table: str, catalog: str | No
     return _past_compaction(stored - live, stored)
 
 
-def merge(con: duckdb.DuckDBPyConnection, manifest: dict) -> list[tuple[str, int, int]]:
+def merge(
+    con: duckdb.DuckDBPyConnection, manifest: dict, built_at: datetime | None = None
+) -> list[tuple[str, int, int]]:
     """After pass 2: the touched holders' rows of each by-holder table replaced by the pass's, in one transaction.
 
     Returns (table, rows deleted, rows inserted) per table. A table whose tombstones would pass ``COMPACT_AT`` of its
-    stored rows is rewritten whole, without them.
+    stored rows is rewritten whole, without them. ``MERGED_TABLE`` then lists each table with the pass's table of
+    the rows it now holds in place of the deleted ones, and ``built_at``, when the tables were last changed before
+    (the last build's dbt step, ``Plan.built_at``): the rows that changed since, for the ID scan
+    (lib/quality/id_scan.py) and publishing. The pass's tables stay until the next build (``forget``).
     """
     pass_2 = set(passes(manifest)[2])
     done = []
+    computed_of = {}
     con.execute("begin transaction")
     try:
         for node in manifest["nodes"].values():
@@ -424,6 +441,16 @@ def merge(con: duckdb.DuckDBPyConnection, manifest: dict) -> list[tuple[str, int
             if _past_compaction(stored - live + deleted, stored + inserted):  # from the counts before, not again
                 con.execute(f"create or replace table {table} as select * from {table}")
             done.append((table, deleted, inserted))
+            computed_of[table] = computed
+        con.execute(
+            f"create or replace table {MERGED_TABLE} "
+            "(relation VARCHAR NOT NULL, computed VARCHAR NOT NULL, base_built_at TIMESTAMP)"
+        )
+        if computed_of:
+            con.executemany(
+                f"insert into {MERGED_TABLE} values (?, ?, ?)",
+                [(table, computed, built_at) for table, computed in computed_of.items()],
+            )
         con.execute("commit")
     except Exception:
         con.execute("rollback")
@@ -432,7 +459,11 @@ def merge(con: duckdb.DuckDBPyConnection, manifest: dict) -> list[tuple[str, int
 
 
 def drop(con: duckdb.DuckDBPyConnection) -> None:
-    """Drop the schemas of pass 2 (its tables and views); the touched holders stay, for whoever asks which."""
+    """Drop the schemas of pass 2 (its tables and views); the touched holders stay, for whoever asks which.
+
+    At the start of the next build (``forget``, ``prepare``): after the merge, the pass's tables hold the rows that
+    changed, which the checks and publishing read (``MERGED_TABLE``).
+    """
     schemas = con.execute(
         "select schema_name from information_schema.schemata "
         "where schema_name like ? and catalog_name = current_database()",

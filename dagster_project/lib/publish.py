@@ -10,7 +10,8 @@ For a warehouse ``data/warehouse.duckdb`` snapshots live in ``data/warehouse.pub
 A new snapshot costs what changed: it starts as a copy of the current snapshot's file (one sequential file
 copy), and only the tables whose digest differs from the current snapshot's are written; an unchanged table's
 Parquet file is a hard link to the current snapshot's. After a build by holder (dagster_project/lib/by_holder.py)
-a changed table with a ``holder_id`` first gets only the touched holders' rows replaced in the copy; its digest
+a changed table with a ``holder_id`` first gets only the touched holders' rows replaced in the copy (the new ones
+read from the merge's first-pass table, ``by_holder.MERGED_TABLE``, when it has one); its digest
 must then equal the warehouse table's, else (the copy was of an older state) it is dropped and written anew.
 Without a usable current snapshot (the first build, a missing digest file, a copy more than half free space)
 every table is written. A copied table whose deleted rows pass ``by_holder.COMPACT_AT`` of its stored rows is
@@ -125,8 +126,27 @@ def _touched_holders(con: duckdb.DuckDBPyConnection) -> str | None:
     return by_holder.SCOPE_TABLE if exists else None
 
 
-def _replace_holders(con: duckdb.DuckDBPyConnection, schema: str, table: str, holders: str, digest: str) -> bool:
-    """Replace the touched holders' rows of the snapshot's copy of a table; True when it then equals the table."""
+def _merged(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """``schema.table`` → the first pass's table of the rows this build's merge put in (by_holder.MERGED_TABLE)."""
+    schema, table = by_holder.MERGED_TABLE.split(".")
+    exists = con.execute(
+        "select count(*) from information_schema.tables where table_catalog = current_database() "
+        "and table_schema = ? and table_name = ?",
+        [schema, table],
+    ).fetchone()[0]
+    if not exists:
+        return {}
+    return dict(con.execute(f"select relation, computed from {by_holder.MERGED_TABLE}").fetchall())
+
+
+def _replace_holders(
+    con: duckdb.DuckDBPyConnection, schema: str, table: str, holders: str, digest: str, merged: dict[str, str]
+) -> bool:
+    """Replace the touched holders' rows of the snapshot's copy of a table; True when it then equals the table.
+
+    The new rows are read from the first pass's table when the merge left one (``merged``): the touched holders'
+    rows of the warehouse's, without reading the whole table for them.
+    """
     has_holder = con.execute(
         "select count(*) from information_schema.columns where table_catalog = current_database() "
         "and table_schema = ? and table_name = ? and column_name = 'holder_id'",
@@ -141,9 +161,15 @@ def _replace_holders(con: duckdb.DuckDBPyConnection, schema: str, table: str, ho
         return False
     scope = f"holder_id in (select holder_id from {holders})"
     copy = f'vipwh_snapshot."{schema}"."{table}"'
+    computed = merged.get(f"{schema}.{table}")
+    if computed:
+        computed_schema, computed_table = computed.split(".")
+        new_rows = f'select * from "{computed_schema}"."{computed_table}"'
+    else:
+        new_rows = f'select * from "{schema}"."{table}" where {scope}'
     try:
         con.execute(f"delete from {copy} where {scope}")
-        con.execute(f'insert into {copy} by name select * from "{schema}"."{table}" where {scope}')
+        con.execute(f"insert into {copy} by name {new_rows}")
     except duckdb.Error:
         return False  # its columns changed: written anew
     if by_holder.compaction_due(con, f"{schema}.{table}", catalog="vipwh_snapshot"):
@@ -164,6 +190,7 @@ def publish(con: duckdb.DuckDBPyConnection, warehouse: Path, build_id: str | Non
     previous = current_snapshot(warehouse)
     before = _digests_of(folder, previous)
     holders = _touched_holders(con)
+    merged = _merged(con) if holders else {}
     if before:
         shutil.copyfile(previous, staging)
         old_parquet = folder / previous.stem
@@ -193,7 +220,7 @@ def publish(con: duckdb.DuckDBPyConnection, warehouse: Path, build_id: str | Non
                     _write_copy(con, schema, table)  # the same rows, without the tombstones of earlier replacements
                 result.kept.append(name)
                 continue
-            if before and holders and _replace_holders(con, schema, table, holders, digests[name]):
+            if before and holders and _replace_holders(con, schema, table, holders, digests[name], merged):
                 result.replaced.append(name)
             else:
                 _write_copy(con, schema, table)
