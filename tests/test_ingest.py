@@ -315,6 +315,69 @@ def test_a_file_is_read_in_blocks_of_whole_records(
     assert fewest <= len(frames) <= most
 
 
+# (file, every record has the header's three fields), each answer worked from RFC 4180 as the csv module reads it
+FIELD_COUNT_CASES = [
+    (b"a,b,c\n1,2,3\n4,5,6\n", True),
+    (b"a,b,c\n1,2,3\n4,5\n", False),  # two fields
+    (b"a,b,c\n1,2,3,4\n4,5,6\n", False),  # four
+    (b'a,b,c\n1,"2,two",3\n', True),  # the comma is inside a quoted field
+    (b'a,b,c\n1,"x\n1,2,3,4\ny",3\n4,5,6\n', True),  # the middle line is inside a quoted field, not a record
+    (b'a,b,c\n1,"x\n\ny",3\n', True),  # so is a blank line
+    (b"a,b,c\n1,2,3\n\n4,5,6\n", False),  # a blank line is a record of no field
+    (b"a,b,c\r\n1,2,3\r\n4,5,6\r\n", True),
+    (b"a,b,c\r\n1,2,3\r\n\r\n", False),  # a blank line, CRLF
+    (b"a,b,c\n1,2\r3,4,5\n", False),  # a lone carriage return ends a record: 1,2 then 3,4,5
+    (b"a,b,c\n1,2,3\n4,5,6", True),  # the last record without a newline
+    (b'a,b,c\n1,2"x,3\n', True),  # a quote inside an unquoted field is a character
+    (b'a,b,c\n1,"2,3\n4,5,6\n', False),  # a quote never closed: one record of two fields to the end
+    (b"\xef\xbb\xbfa,b,c\n1,2,3\n", True),  # a byte-order mark before the header
+    (b"a\nx\n\ny\n", False),  # one column: a blank line has no field, not one empty one
+    (b"a,b,c\n", True),  # a header alone
+]
+
+
+@pytest.mark.parametrize(("content", "agree"), FIELD_COUNT_CASES)
+@pytest.mark.parametrize("read_bytes", [1, 5, 1 << 20])
+def test_field_counts_are_judged_as_the_csv_module_reads_records(
+    tmp_path: Path, monkeypatch, content: bytes, agree: bool, read_bytes: int
+):
+    from dagster_project.lib import parse
+
+    monkeypatch.setattr(parse, "_BLOCK_BYTES", read_bytes)
+    path = tmp_path / "x.csv"
+    path.write_bytes(content)
+    assert parse._field_counts_agree(path) is agree
+    assert parse._field_counts_agree_csv(path) is agree  # the csv module itself, the whole file at once
+
+
+def test_field_counts_agree_with_the_csv_module_on_random_files(tmp_path: Path, monkeypatch):
+    """Random files of commas, quotes, newlines and carriage returns: the same verdict as the csv module's."""
+    import random
+
+    from dagster_project.lib import parse
+
+    tokens = [b"x", b"yz", b",", b",", b'"', b'""', b"\n", b"\n", b"\r\n", b"\r", "é".encode()]
+    rng = random.Random(20261207)
+    path = tmp_path / "x.csv"
+    verdicts = {True: 0, False: 0}
+    for case in range(3000):
+        header = b"a,b,c\n" if case % 3 else b"a,b\r\n"
+        width = 3 if case % 3 else 2
+        lines = []
+        for _ in range(rng.randint(0, 12)):
+            if rng.random() < 0.7:
+                lines.append(b",".join(b"v" for _ in range(width)) + b"\n")  # a well-formed record
+            else:
+                lines.append(b"".join(rng.choice(tokens) for _ in range(rng.randint(0, 8))))
+        path.write_bytes(header + b"".join(lines))
+        monkeypatch.setattr(parse, "_BLOCK_BYTES", rng.choice([1, 3, 8, 64, 1 << 16]))
+        monkeypatch.setattr(parse, "_CARRY_BYTES_MAX", rng.choice([4, 1 << 26]))
+        expected = parse._field_counts_agree_csv(path)
+        assert parse._field_counts_agree(path) is expected, path.read_bytes()
+        verdicts[expected] += 1
+    assert min(verdicts.values()) > 300  # both verdicts well represented
+
+
 def test_a_header_alone_gives_its_columns(tmp_path: Path):
     from dagster_project.lib.parse import read_extract_chunks
     from vipwh.contract import FILES_BY_NAME
