@@ -201,8 +201,16 @@ class Settings(dg.ConfigurableResource):
         return self.value("spark_target") if self.engine_name() == SPARK else DUCKDB
 
     def dbt_environment(self) -> dict[str, str]:
-        """What the dbt profile (``dbt_project/profiles.yml``) reads, with absolute paths."""
+        """What the dbt profile (``dbt_project/profiles.yml``) reads, with absolute paths; and no debug log file.
+
+        dbt writes every event of an invocation, each SQL statement included, to ``dbt.log`` in its target folder
+        at debug level: about 1.2 s of one invocation's 22 s at 1M holders (docs/benchmarks.md). The build's own
+        log (``logs/build-*.log``) keeps dbt's lines at info level, and each node's SQL is in the target folder's
+        ``run/``; ``DBT_LOG_LEVEL_FILE`` set in the environment (``debug``) brings the file back.
+        """
         env = {"VIPWH_DBT_TARGET": self.dbt_target(), "VIPWH_WAREHOUSE": str(self.warehouse_file())}
+        if "DBT_LOG_LEVEL_FILE" not in os.environ:
+            env["DBT_LOG_LEVEL_FILE"] = "none"
         env.update({f"VIPWH_DUCKDB_{name.upper()}": value for name, value in self.duckdb_config().items()})
         if self.engine_name() == SPARK:
             env["VIPWH_SPARK_WAREHOUSE"] = str(self.spark_warehouse())
