@@ -128,6 +128,25 @@ def _tombstones(warehouse: Path, tables: list[str]) -> dict[str, int]:
         return {table: by_holder.dead_rows(con, table) for table in tables}
 
 
+def _manifest() -> dict:
+    import json
+
+    from dagster_project import project
+
+    return json.loads(project.ensure_dbt_manifest().read_text(encoding="utf-8"))
+
+
+def _last_checks(warehouse: Path) -> list[tuple]:
+    """The outcomes of the last build's checks, in the published snapshot (the build of marts.build_info)."""
+    return sorted(
+        query(
+            publish.current_snapshot(warehouse),
+            "select check_name, asset_key, severity, passed, failing_rows from quality.dq_check_results "
+            "where build_id = (select build_id from marts.build_info)",
+        )
+    )
+
+
 def test_builds_by_holder_give_the_marts_of_a_build_from_scratch(tmp_path: Path, capsys, monkeypatch):
     book = tmp_path / "book"
     generate_book(book, holders=HOLDERS, seed=SEED, batches=4, workers=1)  # 2026-11-20 … 2026-11-23
@@ -177,9 +196,8 @@ def test_builds_by_holder_give_the_marts_of_a_build_from_scratch(tmp_path: Path,
     shutil.copytree(book / "2026-11-22", landing / "2026-11-22")  # late, older than the valuation date
     # this merge compacts every table it touches (any tombstone passes a share of 0), and so does its publish
     monkeypatch.setattr(by_holder, "COMPACT_AT", 0.0)
-    assert "dbt: by holder (1 new batch(es), valuation date 2026-11-24 → 2026-11-24)" in _build(
-        landing, warehouse, capsys
-    )
+    kept_out = _build(landing, warehouse, capsys)
+    assert "dbt: by holder (1 new batch(es), valuation date 2026-11-24 → 2026-11-24)" in kept_out
     assert set(_tombstones(warehouse, merged).values()) == {0}
     snapshot = publish.current_snapshot(warehouse)
     assert set(_tombstones(snapshot, ["marts.fct_policy_rating", "marts.fct_benefit_usage"]).values()) == {0}
@@ -203,6 +221,11 @@ def test_builds_by_holder_give_the_marts_of_a_build_from_scratch(tmp_path: Path,
     assert (changed["new_holder"],) in moved_to
     for table, rows in from_scratch.items():
         assert incremental[table] == rows, table
+    # the last build by holder kept the rules' tables as built, and judged every check a build from scratch judges,
+    # with the same outcomes
+    assert f"dbt: kept {len(by_holder.passes(_manifest())[1])} node(s) of the rules as built" in kept_out
+    assert _last_checks(warehouse) == _last_checks(scratch)
+    assert len(_last_checks(scratch)) > 200
 
 
 def test_a_build_by_holder_is_only_planned_for_added_batches():
@@ -282,21 +305,81 @@ def test_a_warning_on_a_by_holder_model_is_judged_whole():
         )
     }
     stages = by_holder.passes(manifest)
-    assert stages == {2: ["facts", "an_error"], 3: ["a_warning"]}
+    assert stages == {1: [], 2: ["facts", "an_error"], 3: ["a_warning"]}
+
+
+def test_the_rules_nodes_are_kept_as_built_and_their_tests_still_run():
+    """Seeds, and models reading only seeds, adopted rulebooks and stored proposals, without the valuation date."""
+
+    def node(kind: str, name: str, parents=(), tags=(), code="select 1", macros=()) -> tuple[str, dict]:
+        uid = f"{kind}.vipwh.{name}"
+        depends = {"nodes": list(parents), "macros": list(macros)}
+        return uid, {
+            "resource_type": kind,
+            "name": name,
+            "tags": list(tags),
+            "config": {},
+            "depends_on": depends,
+            "raw_code": code,
+        }
+
+    def source(name: str) -> tuple[str, dict]:
+        return f"source.vipwh.raw.{name}", {"source_name": "raw", "name": name}
+
+    manifest = {
+        "sources": dict([source("adopted_tier_thresholds"), source("proposal_runs"), source("customers")]),
+        "macros": {
+            "macro.vipwh.as_of_date": {"depends_on": {"macros": []}},
+            "macro.vipwh.age_on": {"depends_on": {"macros": ["macro.vipwh.as_of_date"]}},
+            "macro.dbt.date_spine": {"depends_on": {"macros": []}},
+        },
+        "nodes": dict(
+            [
+                node("seed", "tier_thresholds"),
+                node(
+                    "model",
+                    "stg_thresholds",
+                    ["seed.vipwh.tier_thresholds", "source.vipwh.raw.adopted_tier_thresholds"],
+                ),
+                node("model", "dim_thresholds", ["model.vipwh.stg_thresholds"]),
+                node("model", "runs", ["source.vipwh.raw.proposal_runs"], macros=["macro.dbt.date_spine"]),
+                node("model", "spine", macros=["macro.dbt.date_spine"]),
+                # not kept: the valuation date (through a macro, or a var), a holder's extract, a model downstream
+                node("model", "dated", ["model.vipwh.stg_thresholds"], macros=["macro.vipwh.age_on"]),
+                node("model", "varied", ["seed.vipwh.tier_thresholds"], code="select {{ var('x') }}"),
+                node("model", "stg_customers", ["source.vipwh.raw.customers"], tags=[by_holder.TAG]),
+                node("model", "members", ["model.vipwh.stg_customers", "model.vipwh.dim_thresholds"]),
+                node("model", "counts", ["source.vipwh.raw.customers", "seed.vipwh.tier_thresholds"]),
+                node("test", "unique_dim_thresholds", ["model.vipwh.dim_thresholds"]),
+                node("test", "relationships_members", ["model.vipwh.members", "model.vipwh.dim_thresholds"]),
+            ]
+        ),
+    }
+    stages = by_holder.passes(manifest)
+    assert sorted(stages[1]) == ["dim_thresholds", "runs", "spine", "stg_thresholds", "tier_thresholds"]
+    assert stages[2] == ["stg_customers"]
+    assert sorted(stages[3]) == [
+        "counts",
+        "dated",
+        "members",
+        "relationships_members",
+        "unique_dim_thresholds",
+        "varied",
+    ]
 
 
 def test_every_node_runs_in_one_pass_and_a_test_reading_an_aggregate_runs_whole():
-    import json
-
-    from dagster_project import project
-
-    manifest = json.loads(project.ensure_dbt_manifest().read_text(encoding="utf-8"))
+    manifest = _manifest()
     stages = by_holder.passes(manifest)
     built = [node["name"] for node in manifest["nodes"].values() if node["resource_type"] in ("model", "seed", "test")]
-    assert sorted(stages[2] + stages[3]) == sorted(built)  # each once
+    assert sorted(stages[1] + stages[2] + stages[3]) == sorted(built)  # each once
+    # kept as built: the seeds and the rules' models (their tests run in the last pass)
+    seeds = [node["name"] for node in manifest["nodes"].values() if node["resource_type"] == "seed"]
+    assert set(seeds) | {"stg_rules__rulebooks", "stg_rules__entitlements", "dim_service"} <= set(stages[1])
+    assert {"unique_dim_service_service_code", "dim_member", "dq_batch_ledger"}.isdisjoint(stages[1])
     assert {"stg_core__service_usage", "int_rating__slices", "fct_benefit_usage", "dim_member"} <= set(stages[2])
     assert {"mart_member_entitlements"} <= set(stages[2])
-    assert {"stg_rules__rulebooks", "mart_benefit_utilization"} <= set(stages[3])
+    assert {"mart_benefit_utilization", "dq_batch_ledger"} <= set(stages[3])
     # judged on the touched holders' rows: a test of by-holder models (with rules); whole: one reading an aggregate
     assert {"tier_codes", "assert_benefit_usage_keeps_every_use"} <= set(stages[2])
     assert {"assert_benefit_utilization_sums_to_usage", "batch_reconciliation"} <= set(stages[3])

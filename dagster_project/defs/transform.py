@@ -247,4 +247,29 @@ def _two_passes(context, dbt, settings: Settings, plan, why: str, base, dbt_vars
     rest = _collected(
         events, _invoke(context, dbt, settings, [*base, *vars_, *by_holder.exclusions(stages, 3)], outcomes)
     )
+    if rest.is_successful():
+        events.extend(_kept_outputs(context, manifest, stages[1]))
+        progress.say(f"dbt: kept {len(stages[1])} node(s) of the rules as built (the same rules and code)")
     return [holders, rest]
+
+
+def _kept_outputs(context, manifest: dict, names: list[str]) -> list[dg.Output]:
+    """The outputs of the rules' nodes a build by holder keeps as built (``by_holder.passes``, pass 1).
+
+    Their tables are current (the plan requires the rules and code of the last build): the assets are reported
+    as part of this build, so that the assets downstream of them run; their tests ran in the second pass.
+    """
+    translator = VipwhTranslator()
+    wanted = set(names)
+    outputs = []
+    for node in manifest["nodes"].values():
+        if node["resource_type"] in ("model", "seed") and node["name"] in wanted:
+            key = translator.get_asset_key(node)
+            outputs.append(
+                dg.Output(
+                    None,
+                    output_name=context.assets_def.get_output_name_for_asset_key(key),
+                    metadata={"kept": "as built: the rules and code are those of the last build"},
+                )
+            )
+    return outputs

@@ -34,7 +34,13 @@ from datetime import date, datetime
 
 import duckdb
 
-from dagster_project.lib.warehouse import BUILT_INPUTS
+from dagster_project.lib.warehouse import (
+    ADOPTED_RULE_TABLES,
+    BUILT_INPUTS,
+    PROPOSAL_TABLES,
+    adopted_table,
+    proposal_table,
+)
 from dagster_project.settings import DUCKDB, Settings
 
 TAG = "by_holder"
@@ -252,15 +258,17 @@ def _age(birth: str, on: date) -> str:
 
 
 def passes(manifest: dict) -> dict[int, list[str]]:
-    """The nodes of each pass: 2, the touched holders' pass; 3, the rest, after the merge.
+    """The nodes of each pass: 1, kept as built; 2, the touched holders' pass; 3, the rest, after the merge.
 
-    Pass 2 is the models tagged ``by_holder`` and the tests of severity error whose parents are by-holder models,
-    sources (in pass 2 the touched holders' rows) or models without a by-holder ancestor (the rules' models: the
-    same as at the last build, the plan requires it). Every other node is pass 3: the models downstream of a
-    by-holder model, the models without a by-holder ancestor, the seeds, the warnings, and the tests with a parent
-    of pass 3 that has a by-holder ancestor or with sources only (they are judged on whole tables). Names, for
-    ``exclusions``.
+    Pass 1 runs nothing: it is the rules' nodes (``kept``), whose tables the plan guarantees are those of the last
+    build. Pass 2 is the models tagged ``by_holder`` and the tests of severity error whose parents are by-holder
+    models, sources (in pass 2 the touched holders' rows) or models without a by-holder ancestor (the rules'
+    models, kept). Every other node is pass 3: the models downstream of a by-holder model, the other models without
+    a by-holder ancestor, the warnings, and the tests with a parent of pass 3 that has a by-holder ancestor or with
+    sources or kept nodes only (they are judged on whole tables: a kept table's tests run on every build). Names,
+    for ``exclusions``.
     """
+    kept = set(_kept(manifest))
     nodes = manifest["nodes"]
     models = {uid: node for uid, node in nodes.items() if node["resource_type"] == "model"}
     kind: dict[str, str] = {}  # by_holder, downstream, independent
@@ -277,9 +285,9 @@ def passes(manifest: dict) -> dict[int, list[str]]:
                 kind[uid] = "downstream" if parents & {"by_holder", "downstream"} else "independent"
         return kind[uid]
 
-    selected: dict[int, list[str]] = {2: [], 3: []}
+    selected: dict[int, list[str]] = {1: [], 2: [], 3: []}
     for uid, node in models.items():
-        selected[2 if kind_of(uid) == "by_holder" else 3].append(node["name"])
+        selected[2 if kind_of(uid) == "by_holder" else 1 if uid in kept else 3].append(node["name"])
     for uid, node in models.items():
         if kind[uid] == "by_holder":
             late = [models[p]["name"] for p in node["depends_on"]["nodes"] if kind.get(p) == "downstream"]
@@ -287,7 +295,7 @@ def passes(manifest: dict) -> dict[int, list[str]]:
                 raise ValueError(f"{node['name']} is tagged {TAG} but reads {', '.join(late)}, built after it")
     for node in nodes.values():
         if node["resource_type"] == "seed":
-            selected[3].append(node["name"])
+            selected[1].append(node["name"])
         elif node["resource_type"] == "test":
             parents = {kind_of(parent) for parent in node["depends_on"]["nodes"]}
             # only an error can be judged on the touched rows: the last build stopped at any error, so every
@@ -297,6 +305,50 @@ def passes(manifest: dict) -> dict[int, list[str]]:
             on_holders = error and "by_holder" in parents and "downstream" not in parents
             selected[2 if on_holders else 3].append(node["name"])
     return selected
+
+
+def _kept(manifest: dict) -> list[str]:
+    """The rules' nodes: the seeds, and the models that read only seeds, the adopted rulebooks' and the stored
+    proposals' tables (``ADOPTED_RULE_TABLES``, ``PROPOSAL_TABLES``) and each other, not the valuation date.
+
+    A build by holder keeps their tables as the last build left them: the plan requires the same code (seeds
+    included), adopted rulebooks and stored scenarios, so they would be built again the same. Unique ids.
+    """
+    rules_sources = {adopted_table(table) for table in ADOPTED_RULE_TABLES} | {
+        proposal_table(table) for table in PROPOSAL_TABLES
+    }
+    macros = manifest.get("macros", {})
+    nodes, sources = manifest["nodes"], manifest.get("sources", {})
+    dated: dict[str, bool] = {}
+
+    def reads_the_date(uid: str) -> bool:  # a macro that is, or calls, as_of_date
+        if uid not in dated:
+            dated[uid] = False  # guards a cycle
+            called = macros.get(uid, {}).get("depends_on", {}).get("macros", [])
+            dated[uid] = uid.endswith(".as_of_date") or any(reads_the_date(macro) for macro in called)
+        return dated[uid]
+
+    kept: dict[str, bool] = {}
+
+    def is_kept(uid: str) -> bool:
+        if uid not in kept:
+            kept[uid] = False  # guards a cycle
+            if uid in sources:
+                source = sources[uid]
+                kept[uid] = f"{source['source_name']}.{source['name']}" in rules_sources
+            elif uid in nodes and nodes[uid]["resource_type"] == "seed":
+                kept[uid] = True
+            elif uid in nodes and nodes[uid]["resource_type"] == "model":
+                node = nodes[uid]
+                depends = node["depends_on"]
+                kept[uid] = (
+                    "var(" not in node.get("raw_code", "var(")
+                    and not any(reads_the_date(macro) for macro in depends.get("macros", []))
+                    and all(is_kept(parent) for parent in depends["nodes"])
+                )
+        return kept[uid]
+
+    return [uid for uid in nodes if nodes[uid]["resource_type"] in ("model", "seed") and is_kept(uid)]
 
 
 def exclusions(stages: dict[int, list[str]], stage: int) -> list[str]:
