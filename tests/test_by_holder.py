@@ -331,7 +331,8 @@ def test_the_rules_nodes_are_kept_as_built_and_their_tests_still_run():
         "macros": {
             "macro.vipwh.as_of_date": {"depends_on": {"macros": []}},
             "macro.vipwh.age_on": {"depends_on": {"macros": ["macro.vipwh.as_of_date"]}},
-            "macro.dbt.date_spine": {"depends_on": {"macros": []}},
+            "macro.dbt.date_spine": {"depends_on": {"macros": []}, "macro_sql": "{% macro date_spine() %}"},
+            "macro.vipwh.by_var": {"depends_on": {"macros": []}, "macro_sql": "{{ var('x', 1) }}"},
         },
         "nodes": dict(
             [
@@ -344,9 +345,11 @@ def test_the_rules_nodes_are_kept_as_built_and_their_tests_still_run():
                 node("model", "dim_thresholds", ["model.vipwh.stg_thresholds"]),
                 node("model", "runs", ["source.vipwh.raw.proposal_runs"], macros=["macro.dbt.date_spine"]),
                 node("model", "spine", macros=["macro.dbt.date_spine"]),
-                # not kept: the valuation date (through a macro, or a var), a holder's extract, a model downstream
+                # not kept: the valuation date (through a macro), a var (in its code or a macro's), a holder's
+                # extract, a model downstream
                 node("model", "dated", ["model.vipwh.stg_thresholds"], macros=["macro.vipwh.age_on"]),
                 node("model", "varied", ["seed.vipwh.tier_thresholds"], code="select {{ var('x') }}"),
+                node("model", "by_macro", ["seed.vipwh.tier_thresholds"], macros=["macro.vipwh.by_var"]),
                 node("model", "stg_customers", ["source.vipwh.raw.customers"], tags=[by_holder.TAG]),
                 node("model", "members", ["model.vipwh.stg_customers", "model.vipwh.dim_thresholds"]),
                 node("model", "counts", ["source.vipwh.raw.customers", "seed.vipwh.tier_thresholds"]),
@@ -359,6 +362,7 @@ def test_the_rules_nodes_are_kept_as_built_and_their_tests_still_run():
     assert sorted(stages[1]) == ["dim_thresholds", "runs", "spine", "stg_thresholds", "tier_thresholds"]
     assert stages[2] == ["stg_customers"]
     assert sorted(stages[3]) == [
+        "by_macro",
         "counts",
         "dated",
         "members",

@@ -309,7 +309,8 @@ def passes(manifest: dict) -> dict[int, list[str]]:
 
 def _kept(manifest: dict) -> list[str]:
     """The rules' nodes: the seeds, and the models that read only seeds, the adopted rulebooks' and the stored
-    proposals' tables (``ADOPTED_RULE_TABLES``, ``PROPOSAL_TABLES``) and each other, not the valuation date.
+    proposals' tables (``ADOPTED_RULE_TABLES``, ``PROPOSAL_TABLES``) and each other, not the valuation date nor
+    any var (in their code or a macro they call).
 
     A build by holder keeps their tables as the last build left them: the plan requires the same code (seeds
     included), adopted rulebooks and stored scenarios, so they would be built again the same. Unique ids.
@@ -321,11 +322,16 @@ def _kept(manifest: dict) -> list[str]:
     nodes, sources = manifest["nodes"], manifest.get("sources", {})
     dated: dict[str, bool] = {}
 
-    def reads_the_date(uid: str) -> bool:  # a macro that is, or calls, as_of_date
+    def reads_the_date(uid: str) -> bool:  # a macro that is as_of_date, reads a var, or calls such a macro
         if uid not in dated:
             dated[uid] = False  # guards a cycle
-            called = macros.get(uid, {}).get("depends_on", {}).get("macros", [])
-            dated[uid] = uid.endswith(".as_of_date") or any(reads_the_date(macro) for macro in called)
+            macro = macros.get(uid, {})
+            called = macro.get("depends_on", {}).get("macros", [])
+            dated[uid] = (
+                uid.endswith(".as_of_date")
+                or "var(" in macro.get("macro_sql", "")
+                or any(reads_the_date(other) for other in called)
+            )
         return dated[uid]
 
     kept: dict[str, bool] = {}
