@@ -322,7 +322,7 @@ def _kept(manifest: dict) -> list[str]:
     nodes, sources = manifest["nodes"], manifest.get("sources", {})
     dated: dict[str, bool] = {}
 
-    def reads_the_date(uid: str) -> bool:  # a macro that is as_of_date, reads a var, or calls such a macro
+    def reads_date_or_var(uid: str) -> bool:  # a macro that is as_of_date, reads a var, or calls such a macro
         if uid not in dated:
             dated[uid] = False  # guards a cycle
             macro = macros.get(uid, {})
@@ -330,7 +330,7 @@ def _kept(manifest: dict) -> list[str]:
             dated[uid] = (
                 uid.endswith(".as_of_date")
                 or "var(" in macro.get("macro_sql", "")
-                or any(reads_the_date(other) for other in called)
+                or any(reads_date_or_var(other) for other in called)
             )
         return dated[uid]
 
@@ -349,7 +349,7 @@ def _kept(manifest: dict) -> list[str]:
                 depends = node["depends_on"]
                 kept[uid] = (
                     "var(" not in node.get("raw_code", "var(")
-                    and not any(reads_the_date(macro) for macro in depends.get("macros", []))
+                    and not any(reads_date_or_var(macro) for macro in depends.get("macros", []))
                     and all(is_kept(parent) for parent in depends["nodes"])
                 )
         return kept[uid]
@@ -514,6 +514,26 @@ def merge(
         con.execute("rollback")
         raise
     return done
+
+
+def merged_tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, datetime | None]]:
+    """What the last merge recorded in ``MERGED_TABLE``: (table, the first pass's table of the rows it put in,
+    ``base_built_at``) each; none when the open database has no such record (a build whole, or none yet)."""
+    if not exists_here(con, MERGED_TABLE):
+        return []
+    return con.execute(f"select relation, computed, base_built_at from {MERGED_TABLE}").fetchall()
+
+
+def exists_here(con: duckdb.DuckDBPyConnection, relation: str) -> bool:
+    """Whether ``schema.table`` exists in the open database (not in one attached to it, as a snapshot)."""
+    schema, table = relation.split(".")
+    return bool(
+        con.execute(
+            "select count(*) from information_schema.tables where table_catalog = current_database() "
+            "and table_schema = ? and table_name = ?",
+            [schema, table],
+        ).fetchone()[0]
+    )
 
 
 def drop(con: duckdb.DuckDBPyConnection) -> None:

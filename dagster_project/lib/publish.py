@@ -115,28 +115,14 @@ def _mostly_free(con: duckdb.DuckDBPyConnection, database: str) -> bool:
     return free > used
 
 
-def _exists_here(con: duckdb.DuckDBPyConnection, relation: str) -> bool:
-    """Whether ``schema.table`` exists in the open warehouse (not in an attached snapshot)."""
-    schema, table = relation.split(".")
-    return bool(
-        con.execute(
-            "select count(*) from information_schema.tables where table_catalog = current_database() "
-            "and table_schema = ? and table_name = ?",
-            [schema, table],
-        ).fetchone()[0]
-    )
-
-
 def _touched_holders(con: duckdb.DuckDBPyConnection) -> str | None:
     """The relation of this build's touched holders when it built by holder (None: it built whole)."""
-    return by_holder.SCOPE_TABLE if _exists_here(con, by_holder.SCOPE_TABLE) else None
+    return by_holder.SCOPE_TABLE if by_holder.exists_here(con, by_holder.SCOPE_TABLE) else None
 
 
 def _merged(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     """``schema.table`` → the first pass's table of the rows this build's merge put in (by_holder.MERGED_TABLE)."""
-    if not _exists_here(con, by_holder.MERGED_TABLE):
-        return {}
-    return dict(con.execute(f"select relation, computed from {by_holder.MERGED_TABLE}").fetchall())
+    return {relation: computed for relation, computed, _ in by_holder.merged_tables(con)}
 
 
 def _replace_holders(

@@ -72,10 +72,8 @@ def _changed_rows(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], str]:
     or not recorded since — nothing is narrowed. Whole, this scan reads every text column of every row (6.4 s at
     1M holders); filtering the merged tables by holder spared nothing, as the filter reads the columns too.
     """
-    if not (table_exists(con, by_holder.MERGED_TABLE) and table_exists(con, RESULTS_TABLE)):
-        return {}
-    merged = con.execute(f"select relation, computed, base_built_at from {by_holder.MERGED_TABLE}").fetchall()
-    if not merged or any(base is None for _, _, base in merged):
+    merged = by_holder.merged_tables(con)
+    if not merged or any(base is None for _, _, base in merged) or not table_exists(con, RESULTS_TABLE):
         return {}
     last = con.execute(
         f"select passed, checked_at from {RESULTS_TABLE} where check_name = ? order by checked_at desc limit 1",
