@@ -730,6 +730,45 @@ def test_dbt_target_folders_keep_the_last_three_and_the_busy_ones(tmp_path: Path
     ]
 
 
+def test_dbt_target_folders_removed_by_another_build_meanwhile_are_passed_over(tmp_path: Path, monkeypatch):
+    """Two builds of one checkout prune the shared target directory at once: what the other removes is skipped.
+
+    Seen for real: two test builds pruned together and one failed its ingest step with FileNotFoundError.
+    """
+    from dagster_project.lib import housekeeping
+
+    old = time.time() - 5 * 24 * 3600
+    names = [f"vipwh_dbt-{i}" for i in range(8)]
+    for age, name in enumerate(names):
+        folder = tmp_path / name
+        (folder / "compiled").mkdir(parents=True)
+        for path in (folder / "compiled", folder):
+            os.utime(path, (old - age, old - age))
+    # the other build removes vipwh_dbt-4 as this one lists it, vipwh_dbt-5 after this one listed it, and a
+    # folder inside vipwh_dbt-6 while this one walks it
+    looks: dict[str, int] = {}
+    real_stat, real_walk = Path.stat, os.walk
+
+    def stat_while_another_build_prunes(path, *args, **kwargs):
+        looks[path.name] = looks.get(path.name, 0) + 1
+        if (path.name, looks[path.name]) in {("vipwh_dbt-4", 1), ("vipwh_dbt-5", 2)}:
+            shutil.rmtree(path)
+        return real_stat(path, *args, **kwargs)
+
+    def walk_while_another_build_prunes(top, *args, **kwargs):
+        for step in real_walk(top, *args, **kwargs):
+            if Path(step[0]).name == "vipwh_dbt-6":
+                shutil.rmtree(Path(top) / "compiled")
+            yield step
+
+    monkeypatch.setattr(Path, "stat", stat_while_another_build_prunes)
+    monkeypatch.setattr(housekeeping.os, "walk", walk_while_another_build_prunes)
+    removed = housekeeping.prune_dbt_targets(tmp_path)
+    monkeypatch.undo()
+    assert sorted(removed) == ["vipwh_dbt-3", "vipwh_dbt-6", "vipwh_dbt-7"]  # 4 and 5 were the other build's
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["vipwh_dbt-0", "vipwh_dbt-1", "vipwh_dbt-2"]
+
+
 def test_relations_of_retired_models_are_dropped_and_nothing_else():
     from dagster_project.lib import housekeeping
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -58,24 +59,38 @@ def prune_dbt_targets(target_dir: Path, keep: int = KEEP_DBT_TARGETS, idle_hours
     another warehouse may be running its dbt invocation in one of these folders right now. A folder is removed
     only when nothing in it has been written for ``idle_hours`` (dbt writes a compiled and a run file per model,
     so a folder in use is never idle that long).
+
+    Another build of this checkout may be pruning at the same time: a folder that vanishes while this looks at it
+    was removed by that build, and is passed over.
     """
     if not target_dir.is_dir():
         return []
-    folders = sorted(
-        (p for p in target_dir.glob("vipwh_dbt-*") if p.is_dir()), key=lambda p: p.stat().st_mtime, reverse=True
-    )
+    dated = [(mtime, p) for p in target_dir.glob("vipwh_dbt-*") if (mtime := _modified(p)) is not None]
+    folders = [p for _, p in sorted(dated, key=lambda dated_folder: dated_folder[0], reverse=True)]
     idle_since = time.time() - idle_hours * 3600
     removed = []
     for old in folders[keep:]:
-        if _last_written(old) < idle_since:
+        last = _last_written(old)
+        if last is not None and last < idle_since:
             shutil.rmtree(old, ignore_errors=True)
             removed.append(old.name)
     return removed
 
 
-def _last_written(folder: Path) -> float:
-    """The newest modification time of the folder and of everything under it."""
-    newest = folder.stat().st_mtime
+def _modified(folder: Path) -> float | None:
+    """The folder's own modification time (None: it is not a folder, or is gone)."""
+    try:
+        status = folder.stat()
+    except FileNotFoundError:
+        return None
+    return status.st_mtime if stat.S_ISDIR(status.st_mode) else None
+
+
+def _last_written(folder: Path) -> float | None:
+    """The newest modification time of the folder and of everything under it (None: the folder is gone)."""
+    newest = _modified(folder)
+    if newest is None:
+        return None
     for root, dirs, files in os.walk(folder):
         for name in dirs + files:
             try:
