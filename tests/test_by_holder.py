@@ -52,6 +52,13 @@ def _build(landing: Path, warehouse: Path, capsys) -> str:
     return capsys.readouterr().err  # the progress lines
 
 
+def _changed_from(progress_lines: str) -> str:
+    """The first day that changed, as the build by holder said it (ISO)."""
+    prefix = "dbt: the facts can differ from "
+    line = next(line for line in progress_lines.splitlines() if prefix in line)
+    return line.split(prefix, 1)[1][:10]
+
+
 def _hand_made_batch(book: Path, landing: Path) -> dict[str, str]:
     """Batch 2026-11-24 with each kind of change, from the generated rows; what it changes."""
     first = book / "2026-11-20"
@@ -166,6 +173,8 @@ def test_builds_by_holder_give_the_marts_of_a_build_from_scratch(tmp_path: Path,
     # both holders of the moved policy and of the moved transaction, the surrendered, both of the use
     assert set(changed.values()) <= touched
     assert len(touched) < HOLDERS / 2  # not the whole book
+    # the surrender back-dated to 2025-03-01 changes its holder's rated premium from that day at the latest
+    assert _changed_from(out) <= "2025-03-01"
 
     # the merge kept the first pass's tables, the touched holders' rows it put in: the ID scan reads those of a merged
     # table (its last result passed after the first build), and publishing copies them
@@ -198,6 +207,10 @@ def test_builds_by_holder_give_the_marts_of_a_build_from_scratch(tmp_path: Path,
     monkeypatch.setattr(by_holder, "COMPACT_AT", 0.0)
     kept_out = _build(landing, warehouse, capsys)
     assert "dbt: by holder (1 new batch(es), valuation date 2026-11-24 → 2026-11-24)" in kept_out
+    # the aggregates by period computed this build's periods from the first that changed, and kept the earlier ones
+    # (the book starts years before): the comparison with a build from scratch below covers both
+    first_month = query(warehouse, "select min(month) from marts.mart_tier_distribution_monthly")[0][0].isoformat()
+    assert first_month < _changed_from(kept_out)[:7] + "-01" <= "2026-11-01"
     assert set(_tombstones(warehouse, merged).values()) == {0}
     snapshot = publish.current_snapshot(warehouse)
     assert set(_tombstones(snapshot, ["marts.fct_policy_rating", "marts.fct_benefit_usage"]).values()) == {0}
@@ -387,3 +400,124 @@ def test_every_node_runs_in_one_pass_and_a_test_reading_an_aggregate_runs_whole(
     # judged on the touched holders' rows: a test of by-holder models (with rules); whole: one reading an aggregate
     assert {"tier_codes", "assert_benefit_usage_keeps_every_use"} <= set(stages[2])
     assert {"assert_benefit_utilization_sums_to_usage", "batch_reconciliation"} <= set(stages[3])
+
+
+def _histories(con, old: dict[str, list[tuple]], new: dict[str, list[tuple]]) -> None:
+    """The last build's rows (warehouse) and this build's (first pass) of the facts ``first_change`` reads."""
+    shapes = {
+        "fct_member_tier_history": "holder_id varchar, valid_from date, valid_to date, tier_code varchar, "
+        "tier_rank integer, reason varchar",
+        "fct_member_rated_premium_history": "holder_id varchar, valid_from date, valid_to date, "
+        "rated_premium decimal(18, 2)",
+        "fct_benefit_usage": "usage_id varchar, holder_id varchar, policy_no varchar, service_date date, "
+        "tier_code_at_service varchar, consumed_quantity integer",
+    }
+    for schema, rows_of in (("marts", old), ("by_holder_marts", new)):
+        con.execute(f"create schema if not exists {schema}")
+        for table, shape in shapes.items():
+            con.execute(f"create or replace table {schema}.{table} ({shape})")
+            for row in rows_of.get(table, []):
+                con.execute(f"insert into {schema}.{table} values ({', '.join('?' for _ in row)})", list(row))
+
+
+def test_the_first_day_that_changed_is_where_a_touched_holder_s_facts_first_differ():
+    """Worked by hand: the last valuation date 2026-11-23, so at the latest 2026-11-24."""
+    from datetime import date
+
+    d = date.fromisoformat
+    con = duckdb.connect()
+    con.execute("create schema by_holder")
+    con.execute(f"create table {by_holder.SCOPE_TABLE} as select unnest(['H1', 'H2', 'H3', 'H4']) as holder_id")
+    con.execute(f"create table {by_holder.POLICY_SCOPE_TABLE} (policy_no varchar)")
+    tier = "fct_member_tier_history"
+    premium = "fct_member_rated_premium_history"
+    usage = "fct_benefit_usage"
+    old = {
+        tier: [
+            ("H1", d("2024-01-01"), None, "S2", 2, "start"),
+            # one tier in two intervals (another reason), one in the new build: the same tier every day
+            ("H2", d("2023-03-01"), d("2025-01-01"), "S1", 1, "start"),
+            ("H2", d("2025-01-01"), None, "S1", 1, "top-up"),
+            ("H9", d("2020-01-01"), None, "S5", 5, "start"),  # not touched: its rows are not compared
+        ],
+        premium: [("H3", d("2022-01-01"), None, 5000)],
+        usage: [
+            ("U1", "H1", "P1", d("2025-01-01"), "S2", 1),  # re-sent unchanged
+            ("U2", "H1", "P1", d("2026-03-15"), "S2", 1),
+        ],
+    }
+    new = {
+        tier: [
+            # H1 moves up on 2026-05-10, its first interval now ends there
+            ("H1", d("2024-01-01"), d("2026-05-10"), "S2", 2, "start"),
+            ("H1", d("2026-05-10"), None, "S3", 3, "top-up"),
+            ("H2", d("2023-03-01"), None, "S1", 1, "start"),
+        ],
+        # H3's rated premium rises on 2026-02-01
+        premium: [("H3", d("2022-01-01"), d("2026-02-01"), 5000), ("H3", d("2026-02-01"), None, 8000)],
+        usage: [
+            ("U1", "H1", "P1", d("2025-01-01"), "S2", 1),
+            ("U2", "H1", "P1", d("2026-03-15"), "S3", 1),  # restated at another tier
+        ],
+    }
+    cases = [
+        ("every change", old, new, "2026-02-01"),
+        ("no premium change", old, {**new, premium: old[premium]}, "2026-03-15"),
+        ("nor a use restated", old, {**new, premium: old[premium], usage: old[usage]}, "2026-05-10"),
+        ("only H2's intervals redrawn", old, {**old, tier: [*old[tier][:1], *new[tier][2:]]}, "2026-11-24"),
+        # a gap: the old build had H1 out of the programme from 2025-06-01, the new one a month later
+        (
+            "a gap moved",
+            {tier: [("H1", d("2024-01-01"), d("2025-06-01"), "S1", 1, "x")]},
+            {tier: [("H1", d("2024-01-01"), d("2025-07-01"), "S1", 1, "x")]},
+            "2025-06-01",
+        ),
+        # a holder new to the programme, and one whose only use was removed
+        ("a new holder", {}, {tier: [("H4", d("2026-10-02"), None, "S1", 1, "x")]}, "2026-10-02"),
+        ("a use removed", {usage: [("U3", "H4", "P4", d("2026-07-07"), "S1", 1)]}, {}, "2026-07-07"),
+        # two intervals at one tier covering the same day (the multiset counts): one gone
+        (
+            "a duplicate gone",
+            {tier: [("H1", d("2024-01-01"), None, "S1", 1, "x"), ("H1", d("2024-02-01"), None, "S1", 1, "y")]},
+            {tier: [("H1", d("2024-01-01"), None, "S1", 1, "x")]},
+            "2024-02-01",
+        ),
+    ]
+    for case, old_rows, new_rows, expected in cases:
+        _histories(con, old_rows, new_rows)
+        assert by_holder.first_change(con, d("2026-11-23")) == d(expected), case
+
+
+def test_a_model_keeping_periods_reads_no_fact_whose_first_change_is_not_followed():
+    """``changed_from`` follows the tier and rated-premium histories and the uses only: a model calling it that reads
+    another by-holder model (or one built after them) is refused, whatever it does with it."""
+
+    def model(name: str, parents=(), tags=(), code="select 1") -> tuple[str, dict]:
+        return f"model.vipwh.{name}", {
+            "resource_type": "model",
+            "name": name,
+            "tags": list(tags),
+            "config": {"schema": "marts"},
+            "schema": "marts",
+            "alias": name,
+            "raw_code": code,
+            "depends_on": {"nodes": list(parents), "macros": []},
+        }
+
+    keeps = "{% set month_from = changed_from('month') %} select 1"
+    raw = "source.vipwh.raw.policies"
+    sources = {raw: {"source_name": "raw", "name": "policies"}}
+    facts = [
+        model("fct_member_tier_history", parents=[raw], tags=[by_holder.TAG]),
+        model("dim_member", parents=[raw], tags=[by_holder.TAG]),
+    ]
+    tiers, members = "model.vipwh.fct_member_tier_history", "model.vipwh.dim_member"
+    allowed = model("by_month", parents=[tiers], code=keeps)
+    refused = model("by_month_too", parents=[tiers, members], code=keeps)
+    assert "by_month" in by_holder.passes({"nodes": dict([*facts, allowed]), "sources": sources})[3]
+    try:
+        by_holder.passes({"nodes": dict([*facts, refused]), "sources": sources})
+    except ValueError as refusal:
+        assert "by_month_too keeps the periods before by_holder.changed_from but reads dim_member" in str(refusal)
+    else:
+        raise AssertionError("a model keeping periods read dim_member")

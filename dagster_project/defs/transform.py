@@ -240,13 +240,20 @@ def _two_passes(context, dbt, settings: Settings, plan, why: str, base, dbt_vars
     if not holders.is_successful():
         return [holders]
     with connect(settings) as con:
-        merged = by_holder.merge(con, manifest, plan.built_at)  # its first pass's tables stay: the rows that changed
+        # its first pass's tables stay (the rows that changed); the first day that changed, for the second pass
+        merged = by_holder.merge(con, manifest, plan.built_at, plan.old_as_of)
+        changed_from = con.execute(f"select changed_from from {by_holder.CHANGED_FROM_TABLE}").fetchone()[0]
     rows = sum(inserted for _, _, inserted in merged)
     progress.say(f"dbt: merged {rows} row(s) of {count} holder(s) into {len(merged)} table(s)")
+    progress.say(f"dbt: the facts can differ from {changed_from}: the aggregates by period keep the periods before")
     vars_ = ["--vars", json.dumps(dbt_vars)] if dbt_vars else []
-    rest = _collected(
-        events, _invoke(context, dbt, settings, [*base, *vars_, *by_holder.exclusions(stages, 3)], outcomes)
-    )
+    try:
+        rest = _collected(
+            events, _invoke(context, dbt, settings, [*base, *vars_, *by_holder.exclusions(stages, 3)], outcomes)
+        )
+    finally:
+        with connect(settings) as con:
+            by_holder.forget_changed_from(con)
     if rest.is_successful():
         events.extend(_kept_outputs(context, manifest, stages[1]))
         progress.say(f"dbt: kept {len(stages[1])} node(s) of the rules as built (the same rules and code)")

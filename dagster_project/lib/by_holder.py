@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import duckdb
 
@@ -50,6 +50,18 @@ SCOPE_TABLE = f"{SCOPE}.holders"
 POLICY_SCOPE_TABLE = f"{SCOPE}.policies"
 # the tables the last merge changed, each with the first pass's table of the rows it inserted (``merged``)
 MERGED_TABLE = f"{SCOPE}.merged"
+
+# the first day on which this build's facts can differ from the last build's (``first_change``), for the
+# aggregates computed by period (dbt_project/macros/changed_from.sql); written by the merge, dropped after the step
+CHANGED_FROM_TABLE = f"{SCOPE}.changed_from"
+# what those aggregates read of the by-holder facts: a history's intervals and the columns of its state, and an
+# event's date (every other column of its rows counts too); they may read no other by-holder or later model
+HISTORIES = {
+    "marts.fct_member_tier_history": ("tier_code", "tier_rank"),
+    "marts.fct_member_rated_premium_history": ("rated_premium",),
+}
+EVENTS = {"marts.fct_benefit_usage": "service_date"}
+CHANGED_FROM_MACRO = "changed_from("
 
 # the extracts (raw tables) whose rows belong to a holder (a transaction: to its policy's)
 EXTRACTS = ("customers", "policies", "policy_transactions", "relatives", "service_activations", "service_usage")
@@ -89,6 +101,7 @@ def forget(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"create schema if not exists {SCOPE}")
     con.execute(f"drop table if exists {SCOPE_TABLE}")
     con.execute(f"drop table if exists {MERGED_TABLE}")
+    con.execute(f"drop table if exists {CHANGED_FROM_TABLE}")
     drop(con)  # the last build by holder's first pass (kept after its merge, or left by a failure)
 
 
@@ -293,6 +306,18 @@ def passes(manifest: dict) -> dict[int, list[str]]:
             late = [models[p]["name"] for p in node["depends_on"]["nodes"] if kind.get(p) == "downstream"]
             if late:
                 raise ValueError(f"{node['name']} is tagged {TAG} but reads {', '.join(late)}, built after it")
+        if CHANGED_FROM_MACRO in node.get("raw_code", ""):
+            facts = set(HISTORIES) | set(EVENTS)
+            other = [
+                models[p]["name"]
+                for p in node["depends_on"]["nodes"]
+                if kind.get(p) in ("by_holder", "downstream") and _relation(models[p]) not in facts
+            ]
+            if other:
+                raise ValueError(
+                    f"{node['name']} keeps the periods before by_holder.changed_from but reads {', '.join(other)}, "
+                    f"whose changes that day does not follow (by_holder.HISTORIES, EVENTS)"
+                )
     for node in nodes.values():
         if node["resource_type"] == "seed":
             selected[1].append(node["name"])
@@ -466,7 +491,7 @@ def compaction_due(con: duckdb.DuckDBPyConnection, table: str, catalog: str | No
 
 
 def merge(
-    con: duckdb.DuckDBPyConnection, manifest: dict, built_at: datetime | None = None
+    con: duckdb.DuckDBPyConnection, manifest: dict, built_at: datetime | None = None, old_as_of: date | None = None
 ) -> list[tuple[str, int, int]]:
     """After pass 2: the touched holders' rows of each by-holder table replaced by the pass's, in one transaction.
 
@@ -475,12 +500,20 @@ def merge(
     the rows it now holds in place of the deleted ones, and ``built_at``, when the tables were last changed before
     (the last build's dbt step, ``Plan.built_at``): the rows that changed since, for the ID scan
     (lib/quality/id_scan.py) and publishing. The pass's tables stay until the next build (``forget``).
+
+    Given the last build's valuation date (``old_as_of``), it first writes ``CHANGED_FROM_TABLE``: the first day
+    on which the facts can differ from the last build's (``first_change``).
     """
     pass_2 = set(passes(manifest)[2])
     done = []
     computed_of = {}
     con.execute("begin transaction")
     try:
+        if old_as_of is not None:  # before the touched holders' rows are replaced: the last build's are compared
+            con.execute(
+                f"create or replace table {CHANGED_FROM_TABLE} as select cast(? as date) as changed_from",
+                [first_change(con, old_as_of)],
+            )
         for node in manifest["nodes"].values():
             if node["resource_type"] != "model" or node["name"] not in pass_2:
                 continue
@@ -514,6 +547,72 @@ def merge(
         con.execute("rollback")
         raise
     return done
+
+
+def first_change(con: duckdb.DuckDBPyConnection, old_as_of: date) -> date:
+    """The first day on which the facts the aggregates by period read can differ from the last build's.
+
+    Before the merge: the warehouse's rows of the touched holders are the last build's, the first pass's tables
+    this build's. The earliest of the day after ``old_as_of`` (an open interval reaches the valuation date), the
+    first day on which a touched holder's state in a history (``HISTORIES``) differs, and the date of an event
+    row (``EVENTS``) that differs in any column. A history's states are compared at every start and end of an
+    interval of either side, as the multiset of the states of the intervals covering that day: between two such
+    days neither side changes.
+    """
+    days = [old_as_of + timedelta(days=1)]
+    days += [_first_difference(con, table, state) for table, state in HISTORIES.items()]
+    for table, day in EVENTS.items():
+        columns = sorted(_columns(con, table))
+        listed = ", ".join(f'"{c}"' for c in columns)
+        old = f"select {listed} from {table} where {_row_scope(set(columns))}"
+        new = f"select {listed} from {PREFIX}{table}"
+        days.append(
+            con.execute(
+                f"select min({day}) from (({old} except all {new}) union all ({new} except all {old}))"
+            ).fetchone()[0]
+        )
+    return min(day for day in days if day is not None)
+
+
+def _first_difference(con: duckdb.DuckDBPyConnection, table: str, state: tuple[str, ...]) -> date | None:
+    """The first day on which a touched holder's state in a history differs between the warehouse's and the first
+    pass's table (None: never)."""
+    columns = ", ".join(("holder_id", "valid_from", "valid_to", *state))
+
+    def at_bounds(side: str) -> str:  # the states of the side's intervals covering each day of ``bounds``, counted
+        states = ", ".join(f"{side}.{c}" for c in state)
+        return f"""
+            select bounds.holder_id, bounds.day, {states}, count(*) as n
+            from bounds
+            inner join {side}
+                on {side}.holder_id = bounds.holder_id and {side}.valid_from <= bounds.day
+                and ({side}.valid_to is null or {side}.valid_to > bounds.day)
+            group by bounds.holder_id, bounds.day, {states}"""
+
+    same = " and ".join(f"o.{c} is not distinct from n.{c}" for c in state)
+    return con.execute(
+        f"""
+        with
+        old as (select {columns} from {table} where {_row_scope(_columns(con, table))}),
+        new as (select {columns} from {PREFIX}{table}),
+        bounds as (
+            select holder_id, valid_from as day from old
+            union select holder_id, valid_to from old where valid_to is not null
+            union select holder_id, valid_from from new
+            union select holder_id, valid_to from new where valid_to is not null
+        ),
+        old_at as ({at_bounds("old")}),
+        new_at as ({at_bounds("new")})
+        select min(coalesce(o.day, n.day)) from old_at as o
+        full outer join new_at as n on o.holder_id = n.holder_id and o.day = n.day and {same} and o.n = n.n
+        where o.holder_id is null or n.holder_id is null
+        """
+    ).fetchone()[0]
+
+
+def forget_changed_from(con: duckdb.DuckDBPyConnection) -> None:
+    """After the dbt step of a build by holder: no later dbt run may keep periods by this build's first change."""
+    con.execute(f"drop table if exists {CHANGED_FROM_TABLE}")
 
 
 def merged_tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, datetime | None]]:

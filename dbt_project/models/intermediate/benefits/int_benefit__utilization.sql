@@ -13,7 +13,12 @@
 -- Ratios are computed in double precision from the exact day counts and rounded once, by the final cast to
 -- decimal(18, 6): decimal division rounds intermediate results differently per engine (Spark caps the scale
 -- at 6 digits before the second division, DuckDB does not), double division is IEEE on both.
+--
+-- In a build by holder only the periods from the first one that can have changed are computed; the earlier
+-- periods' rows are this table's own, as the last build left them (macros/changed_from.sql).
 {%- set far_future = "cast('9999-12-31' as date)" %}
+{%- set year_from = changed_from('year') %}
+{%- set month_from = changed_from('month') %}
 with
 
 -- the uses, read once per grain (no large CTE is referenced twice)
@@ -86,6 +91,9 @@ periods as (
     from year_bounds
     cross join valuation
     where year_bounds.period_start <= valuation.as_of_date
+    {%- if year_from %}
+        and year_bounds.period_start >= {{ year_from }}
+    {%- endif %}
     union all
     select
         'month' as period_grain,
@@ -99,6 +107,9 @@ periods as (
         ) }} as days_in_year
     from month_offsets
     cross join current_year
+    {%- if month_from %}
+    where {{ dbt.dateadd('month', 'month_offsets.generated_number - 1', 'current_year.year_start') }} >= {{ month_from }}
+    {%- endif %}
 ),
 
 period_rulebooks as (
@@ -217,6 +228,9 @@ usage_periods as (
         usage_for_years.is_compliant,
         usage_for_years.cost_amount
     from usage_for_years
+    {%- if year_from %}
+    where usage_for_years.service_date >= {{ year_from }}
+    {%- endif %}
     union all
     select
         'month' as period_grain,
@@ -231,6 +245,9 @@ usage_periods as (
     from usage_for_months
     cross join valuation
     where usage_for_months.entitlement_year = cast(extract(year from valuation.as_of_date) as integer)
+    {%- if month_from %}
+        and usage_for_months.service_date >= {{ month_from }}
+    {%- endif %}
 ),
 
 usage_summary as (
@@ -324,3 +341,10 @@ final as (
 )
 
 select * from final
+{%- if year_from %}
+union all
+select * from {{ this }}
+where
+    (period_grain = 'year' and period_start < {{ year_from }})
+    or (period_grain = 'month' and period_start < {{ month_from }})
+{%- endif %}

@@ -1,7 +1,10 @@
 -- Member exposure per entitlement year × month × tier, for trends: member_years = days at the tier in the
 -- month (through the as-of date) ÷ days in the year, so a year's months add up to mart_member_exposure;
--- members = distinct holders at the tier some day of the month.
+-- members = distinct holders at the tier some day of the month. In a build by holder only the months from the
+-- first one that can have changed are computed; the earlier months' rows are this table's own, as the last build
+-- left them (macros/changed_from.sql).
 {%- set far_future = "cast('9999-12-31' as date)" %}
+{%- set month_from = changed_from('month') %}
 with
 
 -- each tier interval with the end of the holder's previous interval at the same tier: a holder counts once per
@@ -64,6 +67,9 @@ periods as (
     from month_bounds
     cross join valuation
     where month_bounds.month_start <= valuation.as_of_date
+    {%- if month_from %}
+        and month_bounds.month_start >= {{ month_from }}
+    {%- endif %}
 ),
 
 exposure_segments as (
@@ -111,3 +117,8 @@ final as (
 )
 
 select * from final
+{%- if month_from %}
+union all
+select * from {{ this }}
+where month_start < {{ month_from }}
+{%- endif %}

@@ -1,5 +1,8 @@
 -- Members and rated premium per tier at each month end (the as-of date for the current month),
--- read off the interval histories with a range join: never one row per holder per day.
+-- read off the interval histories with a range join: never one row per holder per day. In a build by holder
+-- only the months from the first one that can have changed are computed; the earlier months' rows are this
+-- table's own, as the last build left them (macros/changed_from.sql).
+{%- set month_from = changed_from('month') %}
 with
 
 tier_history as (
@@ -34,6 +37,9 @@ month_ends as (
     from month_starts
     cross join as_of
     where month_starts.date_month <= as_of.as_of_date
+    {%- if month_from %}
+        and month_starts.date_month >= {{ month_from }}
+    {%- endif %}
 ),
 
 members_at_month_end as (
@@ -78,3 +84,8 @@ final as (
 )
 
 select * from final
+{%- if month_from %}
+union all
+select * from {{ this }}
+where month < {{ month_from }}
+{%- endif %}
