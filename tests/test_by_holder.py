@@ -409,8 +409,9 @@ def _histories(con, old: dict[str, list[tuple]], new: dict[str, list[tuple]]) ->
         "tier_rank integer, reason varchar",
         "fct_member_rated_premium_history": "holder_id varchar, valid_from date, valid_to date, "
         "rated_premium decimal(18, 2)",
-        "fct_benefit_usage": "usage_id varchar, holder_id varchar, policy_no varchar, service_date date, "
-        "tier_code_at_service varchar, consumed_quantity integer",
+        "fct_benefit_usage": "usage_id varchar, holder_id varchar, service_date date, entitlement_year integer, "
+        "service_code varchar, tier_code_at_service varchar, consumed_quantity integer, is_compliant boolean, "
+        "cost_amount decimal(18, 2), vendor varchar",
     }
     for schema, rows_of in (("marts", old), ("by_holder_marts", new)):
         con.execute(f"create schema if not exists {schema}")
@@ -442,8 +443,8 @@ def test_the_first_day_that_changed_is_where_a_touched_holder_s_facts_first_diff
         ],
         premium: [("H3", d("2022-01-01"), None, 5000)],
         usage: [
-            ("U1", "H1", "P1", d("2025-01-01"), "S2", 1),  # re-sent unchanged
-            ("U2", "H1", "P1", d("2026-03-15"), "S2", 1),
+            ("U1", "H1", d("2025-01-01"), 2025, "A01", "S2", 1, True, 80, "V1"),  # re-sent unchanged
+            ("U2", "H1", d("2026-03-15"), 2026, "A01", "S2", 1, True, 80, "V1"),
         ],
     }
     new = {
@@ -456,8 +457,8 @@ def test_the_first_day_that_changed_is_where_a_touched_holder_s_facts_first_diff
         # H3's rated premium rises on 2026-02-01
         premium: [("H3", d("2022-01-01"), d("2026-02-01"), 5000), ("H3", d("2026-02-01"), None, 8000)],
         usage: [
-            ("U1", "H1", "P1", d("2025-01-01"), "S2", 1),
-            ("U2", "H1", "P1", d("2026-03-15"), "S3", 1),  # restated at another tier
+            ("U1", "H1", d("2025-01-01"), 2025, "A01", "S2", 1, True, 80, "V2"),  # another vendor: not read
+            ("U2", "H1", d("2026-03-15"), 2026, "A01", "S3", 1, True, 80, "V1"),  # restated at another tier
         ],
     }
     cases = [
@@ -465,6 +466,12 @@ def test_the_first_day_that_changed_is_where_a_touched_holder_s_facts_first_diff
         ("no premium change", old, {**new, premium: old[premium]}, "2026-03-15"),
         ("nor a use restated", old, {**new, premium: old[premium], usage: old[usage]}, "2026-05-10"),
         ("only H2's intervals redrawn", old, {**old, tier: [*old[tier][:1], *new[tier][2:]]}, "2026-11-24"),
+        (
+            "only a use's vendor, which no aggregate reads",
+            old,
+            {**old, tier: old[tier][:3], usage: [new[usage][0], old[usage][1]]},  # H9 is not touched
+            "2026-11-24",
+        ),
         # a gap: the old build had H1 out of the programme from 2025-06-01, the new one a month later
         (
             "a gap moved",
@@ -474,7 +481,12 @@ def test_the_first_day_that_changed_is_where_a_touched_holder_s_facts_first_diff
         ),
         # a holder new to the programme, and one whose only use was removed
         ("a new holder", {}, {tier: [("H4", d("2026-10-02"), None, "S1", 1, "x")]}, "2026-10-02"),
-        ("a use removed", {usage: [("U3", "H4", "P4", d("2026-07-07"), "S1", 1)]}, {}, "2026-07-07"),
+        (
+            "a use removed",
+            {usage: [("U3", "H4", d("2026-07-07"), 2026, "B02", "S1", 1, False, 0, "V1")]},
+            {},
+            "2026-07-07",
+        ),
         # two intervals at one tier covering the same day (the multiset counts): one gone
         (
             "a duplicate gone",

@@ -54,13 +54,26 @@ MERGED_TABLE = f"{SCOPE}.merged"
 # the first day on which this build's facts can differ from the last build's (``first_change``), for the
 # aggregates computed by period (dbt_project/macros/changed_from.sql); written by the merge, dropped after the step
 CHANGED_FROM_TABLE = f"{SCOPE}.changed_from"
-# what those aggregates read of the by-holder facts: a history's intervals and the columns of its state, and an
-# event's date (every other column of its rows counts too); they may read no other by-holder or later model
+# what those aggregates read of the by-holder facts, besides holder_id: a history's intervals and the columns of its
+# state, an event's date and its other columns they read; they may read no other by-holder or later model, and no
+# other column of these (comparing every column of the uses cost 1.8 s at 1M, these 0.6 s)
 HISTORIES = {
     "marts.fct_member_tier_history": ("tier_code", "tier_rank"),
     "marts.fct_member_rated_premium_history": ("rated_premium",),
 }
-EVENTS = {"marts.fct_benefit_usage": "service_date"}
+EVENTS = {
+    "marts.fct_benefit_usage": (
+        "service_date",
+        (
+            "entitlement_year",
+            "service_code",
+            "tier_code_at_service",
+            "consumed_quantity",
+            "is_compliant",
+            "cost_amount",
+        ),
+    )
+}
 CHANGED_FROM_MACRO = "changed_from("
 
 # the extracts (raw tables) whose rows belong to a holder (a transaction: to its policy's)
@@ -555,16 +568,15 @@ def first_change(con: duckdb.DuckDBPyConnection, old_as_of: date) -> date:
     Before the merge: the warehouse's rows of the touched holders are the last build's, the first pass's tables
     this build's. The earliest of the day after ``old_as_of`` (an open interval reaches the valuation date), the
     first day on which a touched holder's state in a history (``HISTORIES``) differs, and the date of an event
-    row (``EVENTS``) that differs in any column. A history's states are compared at every start and end of an
-    interval of either side, as the multiset of the states of the intervals covering that day: between two such
-    days neither side changes.
+    row (``EVENTS``) that differs in a column the aggregates read. A history's states are compared at every start
+    and end of an interval of either side, as the multiset of the states of the intervals covering that day:
+    between two such days neither side changes.
     """
     days = [old_as_of + timedelta(days=1)]
     days += [_first_difference(con, table, state) for table, state in HISTORIES.items()]
-    for table, day in EVENTS.items():
-        columns = sorted(_columns(con, table))
-        listed = ", ".join(f'"{c}"' for c in columns)
-        old = f"select {listed} from {table} where {_row_scope(set(columns))}"
+    for table, (day, read) in EVENTS.items():
+        listed = ", ".join(f'"{c}"' for c in ("holder_id", day, *read))
+        old = f"select {listed} from {table} where {_row_scope(_columns(con, table))}"
         new = f"select {listed} from {PREFIX}{table}"
         days.append(
             con.execute(
