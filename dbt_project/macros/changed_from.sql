@@ -6,10 +6,11 @@
   The merge writes the first day on which this build's facts can differ from the last build's to
   `by_holder.changed_from`, before it replaces the touched holders' rows: the earliest of the day after the last
   valuation date and the first day any touched holder's tier or rated-premium history or benefit usage differs
-  (`by_holder.CHANGED_FROM`). A period that starts before the period holding that day ends by it, so its inputs
+  (`by_holder.first_change`). A period that starts before the period holding that day ends by it, so its inputs
   are the last build's: an aggregate over periods keeps its rows for those periods from its own table (`this`,
   built by the same code, which the plan requires) and computes the rest. The table is dropped when the dbt step
-  ends. Only models whose by-holder parents are those three facts may call this (`by_holder.passes` checks).
+  ends. A model calling this reads, of the by-holder models, only those three facts (`by_holder.passes` refuses
+  others) and only their columns that `by_holder.HISTORIES` and `by_holder.EVENTS` list.
 -#}
 {% macro changed_from(grain) -%}
     {%- if grain not in ('year', 'month') -%}
