@@ -241,7 +241,7 @@ def _two_passes(context, dbt, settings: Settings, plan, why: str, base, dbt_vars
         return [holders]
     with connect(settings) as con:
         # its first pass's tables stay (the rows that changed); the first day that changed, for the second pass
-        merged = by_holder.merge(con, manifest, plan.built_at, plan.old_as_of)
+        merged = by_holder.merge(con, manifest, plan)
         changed_from = con.execute(f"select changed_from from {by_holder.CHANGED_FROM_TABLE}").fetchone()[0]
     rows = sum(inserted for _, _, inserted in merged)
     progress.say(f"dbt: merged {rows} row(s) of {count} holder(s) into {len(merged)} table(s)")

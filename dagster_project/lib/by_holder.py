@@ -503,30 +503,28 @@ def compaction_due(con: duckdb.DuckDBPyConnection, table: str, catalog: str | No
     return _past_compaction(stored - live, stored)
 
 
-def merge(
-    con: duckdb.DuckDBPyConnection, manifest: dict, built_at: datetime | None = None, old_as_of: date | None = None
-) -> list[tuple[str, int, int]]:
+def merge(con: duckdb.DuckDBPyConnection, manifest: dict, plan_: Plan) -> list[tuple[str, int, int]]:
     """After pass 2: the touched holders' rows of each by-holder table replaced by the pass's, in one transaction.
 
     Returns (table, rows deleted, rows inserted) per table. A table whose tombstones would pass ``COMPACT_AT`` of its
     stored rows is rewritten whole, without them. ``MERGED_TABLE`` then lists each table with the pass's table of
-    the rows it now holds in place of the deleted ones, and ``built_at``, when the tables were last changed before
-    (the last build's dbt step, ``Plan.built_at``): the rows that changed since, for the ID scan
-    (lib/quality/id_scan.py) and publishing. The pass's tables stay until the next build (``forget``).
+    the rows it now holds in place of the deleted ones, and when the tables were last changed before (the last
+    build's dbt step, ``Plan.built_at``): the rows that changed since, for the ID scan (lib/quality/id_scan.py)
+    and publishing. The pass's tables stay until the next build (``forget``).
 
-    Given the last build's valuation date (``old_as_of``), it first writes ``CHANGED_FROM_TABLE``: the first day
-    on which the facts can differ from the last build's (``first_change``).
+    First, from the last build's valuation date (``Plan.old_as_of``), it writes ``CHANGED_FROM_TABLE``: the first
+    day on which the facts can differ from the last build's (``first_change``).
     """
     pass_2 = set(passes(manifest)[2])
     done = []
     computed_of = {}
     con.execute("begin transaction")
     try:
-        if old_as_of is not None:  # before the touched holders' rows are replaced: the last build's are compared
-            con.execute(
-                f"create or replace table {CHANGED_FROM_TABLE} as select cast(? as date) as changed_from",
-                [first_change(con, old_as_of)],
-            )
+        # before the touched holders' rows are replaced: the last build's are compared
+        con.execute(
+            f"create or replace table {CHANGED_FROM_TABLE} as select cast(? as date) as changed_from",
+            [first_change(con, plan_.old_as_of)],
+        )
         for node in manifest["nodes"].values():
             if node["resource_type"] != "model" or node["name"] not in pass_2:
                 continue
@@ -553,7 +551,7 @@ def merge(
         if computed_of:
             con.executemany(
                 f"insert into {MERGED_TABLE} values (?, ?, ?)",
-                [(table, computed, built_at) for table, computed in computed_of.items()],
+                [(table, computed, plan_.built_at) for table, computed in computed_of.items()],
             )
         con.execute("commit")
     except Exception:
