@@ -135,6 +135,87 @@ def _tombstones(warehouse: Path, tables: list[str]) -> dict[str, int]:
         return {table: by_holder.dead_rows(con, table) for table in tables}
 
 
+def _columns_read(sql: str, schema: dict) -> dict[str, set[str]]:
+    """Of each table the SQL reads, the columns it reads, by ``schema.table``.
+
+    sqlglot qualifies every column and expands every star with ``schema`` (catalog → schema → table → column →
+    type), then keeps of each CTE and subquery only the columns a query over it uses: a CTE's ``select *`` of a
+    table reads what is used of it. A star it could not expand counts as ``*``.
+    """
+    import sqlglot
+    from sqlglot import exp
+    from sqlglot.optimizer.pushdown_projections import pushdown_projections
+    from sqlglot.optimizer.qualify import qualify
+    from sqlglot.optimizer.scope import traverse_scope
+
+    tree = qualify(sqlglot.parse_one(sql, read="duckdb"), schema=schema, dialect="duckdb")
+    read: dict[str, set[str]] = {}
+    for scope in traverse_scope(pushdown_projections(tree)):
+        tables = {name: source for name, source in scope.sources.items() if isinstance(source, exp.Table)}
+        for column in scope.columns:
+            if column.table in tables:
+                read.setdefault(f"{tables[column.table].db}.{tables[column.table].name}", set()).add(column.name)
+        if isinstance(scope.expression, exp.Select) and scope.expression.is_star:
+            for table in tables.values():
+                read.setdefault(f"{table.db}.{table.name}", set()).add("*")
+    return read
+
+
+def _warehouse_columns(warehouse: Path) -> dict:
+    """The warehouse's columns as sqlglot takes a schema: catalog → schema → table → column → type."""
+    schema: dict = {}
+    for catalog, schema_name, table, column, data_type in query(
+        warehouse,
+        "select table_catalog, table_schema, table_name, column_name, data_type from information_schema.columns",
+    ):
+        schema.setdefault(catalog, {}).setdefault(schema_name, {}).setdefault(table, {})[column] = data_type
+    return schema
+
+
+def _facts_read_by_models_keeping_periods(warehouse: Path) -> dict[str, dict[str, set[str]]]:
+    """Of each model calling ``changed_from``, the columns its SQL, as the warehouse's last build compiled it,
+    reads of each fact ``by_holder.first_change`` follows."""
+    import json
+
+    results = json.loads((warehouse.parent / "logs" / "dbt_run_results.json").read_text(encoding="utf-8"))
+    compiled = {result["unique_id"]: result.get("compiled_code") for result in results["results"]}
+    schema = _warehouse_columns(warehouse)
+    facts = by_holder.followed_columns()
+    keeping = {
+        node["name"]: uid
+        for uid, node in _manifest()["nodes"].items()
+        if by_holder.CHANGED_FROM_MACRO in node.get("raw_code", "")
+    }
+    read = {}
+    for name, uid in keeping.items():
+        assert compiled.get(uid), f"{name}: no compiled SQL in the last build's run results"
+        columns_read = _columns_read(compiled[uid], schema)
+        read[name] = {table: columns for table, columns in columns_read.items() if table in facts}
+    return read
+
+
+def test_the_columns_a_query_reads_are_found_through_its_ctes():
+    """Worked by hand: the CTE selects every column, the query over it uses three (one only in its filter)."""
+    schema = {
+        "wh": {
+            "marts": {
+                "fct_benefit_usage": {
+                    "holder_id": "VARCHAR",
+                    "service_date": "DATE",
+                    "vendor": "VARCHAR",
+                    "cost_amount": "DECIMAL(18,2)",
+                },
+            }
+        }
+    }
+    sql = """
+        with usage as (select * from wh.marts.fct_benefit_usage),
+        by_day as (select service_date, sum(cost_amount) as cost from usage where vendor <> 'x' group by 1)
+        select * from by_day
+    """
+    assert _columns_read(sql, schema) == {"marts.fct_benefit_usage": {"service_date", "cost_amount", "vendor"}}
+
+
 def _manifest() -> dict:
     import json
 
@@ -211,6 +292,14 @@ def test_builds_by_holder_give_the_marts_of_a_build_from_scratch(tmp_path: Path,
     # (the book starts years before): the comparison with a build from scratch below covers both
     first_month = query(warehouse, "select min(month) from marts.mart_tier_distribution_monthly")[0][0].isoformat()
     assert first_month < _changed_from(kept_out)[:7] + "-01" <= "2026-11-01"
+    # and they read, of the facts, only the columns whose changes that day follows (by_holder.followed_columns), in
+    # the SQL this build compiled
+    read = _facts_read_by_models_keeping_periods(warehouse)
+    assert set(read) == {"int_benefit__utilization", "mart_tier_distribution_monthly", "mart_member_exposure_monthly"}
+    for model, facts in read.items():
+        assert facts, f"{model} reads none of the facts"
+        for table, columns in facts.items():
+            assert columns <= set(by_holder.followed_columns()[table]), (model, table, columns)
     assert set(_tombstones(warehouse, merged).values()) == {0}
     snapshot = publish.current_snapshot(warehouse)
     assert set(_tombstones(snapshot, ["marts.fct_policy_rating", "marts.fct_benefit_usage"]).values()) == {0}

@@ -55,8 +55,9 @@ MERGED_TABLE = f"{SCOPE}.merged"
 # aggregates computed by period (dbt_project/macros/changed_from.sql); written by the merge, dropped after the step
 CHANGED_FROM_TABLE = f"{SCOPE}.changed_from"
 # what those aggregates read of the by-holder facts, besides holder_id: a history's intervals and the columns of its
-# state, an event's date and its other columns they read; they may read no other by-holder or later model, and no
-# other column of these (comparing every column of the uses cost 1.8 s at 1M, these 0.6 s)
+# state, an event's date and its other columns they read; they may read no other by-holder or later model (``passes``
+# refuses it), and no other column of these (``followed_columns``; comparing every column of the uses cost 1.8 s at
+# 1M, these 0.6 s)
 HISTORIES = {
     "marts.fct_member_tier_history": ("tier_code", "tier_rank"),
     "marts.fct_member_rated_premium_history": ("rated_premium",),
@@ -75,6 +76,16 @@ EVENTS = {
     )
 }
 CHANGED_FROM_MACRO = "changed_from("
+
+
+def followed_columns() -> dict[str, tuple[str, ...]]:
+    """Of each fact ``first_change`` follows, the columns it compares: a model calling ``changed_from`` reads no
+    other column of it (tests/test_by_holder.py reads the columns from the models' compiled SQL)."""
+    return {
+        **{table: ("holder_id", "valid_from", "valid_to", *state) for table, state in HISTORIES.items()},
+        **{table: ("holder_id", day, *read) for table, (day, read) in EVENTS.items()},
+    }
+
 
 # the extracts (raw tables) whose rows belong to a holder (a transaction: to its policy's)
 EXTRACTS = ("customers", "policies", "policy_transactions", "relatives", "service_activations", "service_usage")
@@ -572,8 +583,8 @@ def first_change(con: duckdb.DuckDBPyConnection, old_as_of: date) -> date:
     """
     days = [old_as_of + timedelta(days=1)]
     days += [_first_difference(con, table, state) for table, state in HISTORIES.items()]
-    for table, (day, read) in EVENTS.items():
-        listed = ", ".join(f'"{c}"' for c in ("holder_id", day, *read))
+    for table, (day, _) in EVENTS.items():
+        listed = ", ".join(f'"{c}"' for c in followed_columns()[table])
         old = f"select {listed} from {table} where {_row_scope(_columns(con, table))}"
         new = f"select {listed} from {PREFIX}{table}"
         days.append(
@@ -587,7 +598,7 @@ def first_change(con: duckdb.DuckDBPyConnection, old_as_of: date) -> date:
 def _first_difference(con: duckdb.DuckDBPyConnection, table: str, state: tuple[str, ...]) -> date | None:
     """The first day on which a touched holder's state in a history differs between the warehouse's and the first
     pass's table (None: never)."""
-    columns = ", ".join(("holder_id", "valid_from", "valid_to", *state))
+    columns = ", ".join(followed_columns()[table])
 
     def at_bounds(side: str) -> str:  # the states of the side's intervals covering each day of ``bounds``, counted
         states = ", ".join(f"{side}.{c}" for c in state)

@@ -10,7 +10,8 @@
   are the last build's: an aggregate over periods keeps its rows for those periods from its own table (`this`,
   built by the same code, which the plan requires) and computes the rest. The table is dropped when the dbt step
   ends. A model calling this reads, of the by-holder models, only those three facts (`by_holder.passes` refuses
-  others) and only their columns that `by_holder.HISTORIES` and `by_holder.EVENTS` list.
+  others) and only their columns that `by_holder.followed_columns` lists (tests/test_by_holder.py reads them from
+  the compiled SQL).
 -#}
 {% macro changed_from(grain) -%}
     {%- if grain not in ('year', 'month') -%}
