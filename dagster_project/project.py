@@ -15,7 +15,11 @@ DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 DBT_MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
 
 
-OWN_DBT = Path(sys.executable).with_name("dbt")  # the dbt of this Python environment (the venv's bin/)
+# the dbt of this Python environment (the venv's bin/): vipwh's entry point to it, which reuses the last build's
+# parse for another warehouse (vipwh/dbt_cli.py), when installed
+OWN_DBT = Path(sys.executable).with_name("vipwh-dbt")
+if not OWN_DBT.exists():
+    OWN_DBT = OWN_DBT.with_name("dbt")
 
 
 def dbt_executable() -> str:

@@ -1,0 +1,61 @@
+"""`vipwh-dbt` (vipwh/dbt_cli.py): dbt, reusing the last parse for a warehouse named like the last one."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+from dagster_project import project
+
+RESTARTED = "Unable to do partial parsing"
+
+
+def _parse(target: Path, warehouse: Path, memory_limit: str = "60%") -> tuple[str, set[str]]:
+    """`dbt parse` as a build runs it, into ``target``; its output, and the database names of its models."""
+    env = {
+        **os.environ,
+        "VIPWH_DBT_TARGET": "duckdb",
+        "VIPWH_WAREHOUSE": str(warehouse),
+        "VIPWH_DUCKDB_MEMORY_LIMIT": memory_limit,
+        "VIPWH_DUCKDB_TEMP_DIRECTORY": f"{warehouse}.tmp",
+    }
+    run = subprocess.run(
+        [
+            project.dbt_executable(),
+            "parse",
+            "--project-dir",
+            str(project.DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(project.DBT_PROJECT_DIR),
+            "--target-path",
+            str(target),
+            "--log-path",
+            str(target / "logs"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=project.DBT_PROJECT_DIR,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    nodes = json.loads((target / "manifest.json").read_text(encoding="utf-8"))["nodes"].values()
+    return run.stdout, {node["database"] for node in nodes if node["resource_type"] == "model"}
+
+
+def test_a_warehouse_named_like_the_last_reuses_its_parse_and_another_name_is_parsed_whole(tmp_path: Path):
+    """The warehouse's folder and limits are read when dbt connects, not when it parses: the last parse is reused.
+    Another file name is another database name in every relation: parsed whole."""
+    assert Path(project.dbt_executable()).name == "vipwh-dbt"
+    target = tmp_path / "target"
+    _, databases = _parse(target, tmp_path / "a" / "wh.duckdb")
+    assert databases == {"wh"}
+
+    output, databases = _parse(target, tmp_path / "b" / "wh.duckdb", memory_limit="2GB")
+    assert RESTARTED not in output
+    assert databases == {"wh"}
+
+    output, databases = _parse(target, tmp_path / "c" / "other.duckdb")
+    assert f"{RESTARTED} because profile has changed" in output
+    assert databases == {"other"}
