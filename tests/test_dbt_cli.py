@@ -59,3 +59,17 @@ def test_a_warehouse_named_like_the_last_reuses_its_parse_and_another_name_is_pa
     output, databases = _parse(target, tmp_path / "c" / "other.duckdb")
     assert f"{RESTARTED} because profile has changed" in output
     assert databases == {"other"}
+
+
+def test_the_project_reads_neither_key_left_out_of_the_hash():
+    """The reuse holds while no model, macro, test or config reads the warehouse's path or the connection's options
+    from ``target`` (parsing would write them into the parse): a file that does must change ``PARSE_FREE_KEYS``."""
+    import re
+
+    from vipwh.dbt_cli import PARSE_FREE_KEYS
+
+    reads = re.compile(r"target\s*(\.\s*|\[\s*['\"]|\.get\(\s*['\"])(" + "|".join(PARSE_FREE_KEYS) + r")\b")
+    assert reads.search("{{ target.path }}") and reads.search("{{ target['config_options'] }}")
+    files = project.files_under(project.DBT_PROJECT_DIR, {"target", "dbt_packages", "logs"}, ("*.sql", "*.yml"))
+    assert len(files) > 50
+    assert [str(path) for path in files if reads.search(path.read_text(encoding="utf-8"))] == []
