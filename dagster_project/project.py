@@ -79,22 +79,45 @@ def ensure_dbt_manifest(force: bool = False) -> Path:
     return DBT_MANIFEST
 
 
-def keep_partial_parse(invocation_target: Path) -> None:
+PARTIAL_PARSE = "partial_parse.msgpack"  # dbt's saved parse, in a target folder
+# the first pass of a build by holder's saved parse, beside the project's (its var renames every schema)
+BY_HOLDER_PARSE = "partial_parse.by_holder.msgpack"
+
+
+def keep_partial_parse(invocation_target: Path, kept_as: str = PARTIAL_PARSE) -> None:
     """Save a finished dbt invocation's partial parse as the project's, for the next invocation to start from.
 
     dagster-dbt copies ``target/partial_parse.msgpack`` into each invocation's own target folder; dbt reuses it
-    only when the profile renders the same (the same warehouse, limits, …), so the last build's parse is the
-    one the next build of the same warehouse can reuse. Replaced atomically: builds may run side by side.
+    when the profile renders the same but for the warehouse's folder and limits (``vipwh-dbt``, vipwh/dbt_cli.py),
+    so the last build's parse is the one the next build of a warehouse of the same name can reuse. The first pass of
+    a build by holder keeps its own (``BY_HOLDER_PARSE``, ``start_from_kept_parse``). Replaced atomically: builds may
+    run side by side.
     """
-    source = invocation_target / "partial_parse.msgpack"
+    source = invocation_target / PARTIAL_PARSE
     if not source.exists():
         return
-    destination = DBT_MANIFEST.parent / "partial_parse.msgpack"
-    staging = destination.with_name(f".partial_parse.{invocation_target.name}.tmp")
+    destination = DBT_MANIFEST.parent / kept_as
+    staging = destination.with_name(f".{kept_as}.{invocation_target.name}.tmp")
     with (DBT_MANIFEST.parent / ".parse.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # not while `ensure_dbt_manifest` parses
         shutil.copyfile(source, staging)
         os.replace(staging, destination)
+
+
+def start_from_kept_parse(invocation_target: Path, kept_as: str) -> bool:
+    """Give an invocation's own target folder the parse kept as ``kept_as``, when it has none of its own (its own is
+    its warehouse's last); True when it was given. dagster-dbt would give it the project's main parse instead."""
+    source = DBT_MANIFEST.parent / kept_as
+    destination = invocation_target / PARTIAL_PARSE
+    if destination.exists() or not source.exists():
+        return False
+    invocation_target.mkdir(parents=True, exist_ok=True)
+    staging = destination.with_name(f".{PARTIAL_PARSE}.tmp")
+    with (DBT_MANIFEST.parent / ".parse.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # not while another build replaces it
+        shutil.copyfile(source, staging)
+    os.replace(staging, destination)
+    return True
 
 
 class DbtParseError(RuntimeError):

@@ -73,3 +73,22 @@ def test_the_project_reads_neither_key_left_out_of_the_hash():
     files = project.files_under(project.DBT_PROJECT_DIR, {"target", "dbt_packages", "logs"}, ("*.sql", "*.yml"))
     assert len(files) > 50
     assert [str(path) for path in files if reads.search(path.read_text(encoding="utf-8"))] == []
+
+
+def test_a_first_build_by_holder_starts_from_the_kept_parse_and_a_later_one_from_its_own(tmp_path: Path, monkeypatch):
+    """The first pass of a build by holder has its own target folder per warehouse: the first such build of a
+    warehouse starts from the parse the last one of any warehouse kept, a later one from its own."""
+    monkeypatch.setattr(project, "DBT_MANIFEST", tmp_path / "target" / "manifest.json")
+    (tmp_path / "target").mkdir()
+    kept = tmp_path / "target" / project.BY_HOLDER_PARSE
+    target = tmp_path / "wh.duckdb.by_holder_target"
+    assert not project.start_from_kept_parse(target, project.BY_HOLDER_PARSE)  # none kept yet: dbt parses whole
+    kept.write_bytes(b"kept by another warehouse's build")
+    assert project.start_from_kept_parse(target, project.BY_HOLDER_PARSE)
+    assert (target / project.PARTIAL_PARSE).read_bytes() == b"kept by another warehouse's build"
+    (target / project.PARTIAL_PARSE).write_bytes(b"this warehouse's last")
+    assert not project.start_from_kept_parse(target, project.BY_HOLDER_PARSE)
+    assert (target / project.PARTIAL_PARSE).read_bytes() == b"this warehouse's last"
+    project.keep_partial_parse(target, project.BY_HOLDER_PARSE)  # after the pass: the next warehouse's start
+    assert kept.read_bytes() == b"this warehouse's last"
+    assert not (tmp_path / "target" / project.PARTIAL_PARSE).exists()  # the main parse is another file

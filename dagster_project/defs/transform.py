@@ -135,9 +135,13 @@ def build_dbt_assets() -> dg.AssetsDefinition:
         else:
             invocations = yield from _by_holder(context, dbt, settings, plan, why, base, dbt_vars, outcomes)
         _keep_run_results(invocations, settings)
+        # the last parse of each kind, for the next build to start from (the by-holder pass's var renames every schema)
+        by_holder_parses = [i for i in invocations if i.target_path.name.endswith(BY_HOLDER_TARGET)]
         main_parses = [i for i in invocations if not i.target_path.name.endswith(BY_HOLDER_TARGET)]
-        if main_parses:  # not the by-holder pass's: its var renames every schema
+        if main_parses:
             project.keep_partial_parse(main_parses[-1].target_path)
+        if by_holder_parses:
+            project.keep_partial_parse(by_holder_parses[-1].target_path, project.BY_HOLDER_PARSE)
         succeeded = all(invocation.is_successful() for invocation in invocations)
         dropped = []
         with connect(settings) as con:
@@ -224,8 +228,10 @@ def _two_passes(context, dbt, settings: Settings, plan, why: str, base, dbt_vars
         progress.say(f"dbt: {count} touched holder(s)")
         context.log.info(f"by holder: {count} touched holders ({why})")
         by_holder.prepare(con, manifest)
-    # its own target folder, beside the warehouse: its own partial parse (the var renames every schema)
+    # its own target folder, beside the warehouse: its own partial parse (the var renames every schema); the first
+    # build by holder of a warehouse starts from the last such parse of any warehouse
     target = settings.warehouse_file().with_name(settings.warehouse_file().name + BY_HOLDER_TARGET)
+    project.start_from_kept_parse(target, project.BY_HOLDER_PARSE)
     holders = _collected(
         events,
         _invoke(
