@@ -97,11 +97,7 @@ def keep_partial_parse(invocation_target: Path, kept_as: str = PARTIAL_PARSE) ->
     if not source.exists():
         return
     destination = DBT_MANIFEST.parent / kept_as
-    staging = destination.with_name(f".{kept_as}.{invocation_target.name}.tmp")
-    with (DBT_MANIFEST.parent / ".parse.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # not while `ensure_dbt_manifest` parses
-        shutil.copyfile(source, staging)
-        os.replace(staging, destination)
+    _copy_locked(source, destination, destination.with_name(f".{kept_as}.{invocation_target.name}.tmp"))
 
 
 def start_from_kept_parse(invocation_target: Path, kept_as: str) -> bool:
@@ -112,12 +108,17 @@ def start_from_kept_parse(invocation_target: Path, kept_as: str) -> bool:
     if destination.exists() or not source.exists():
         return False
     invocation_target.mkdir(parents=True, exist_ok=True)
-    staging = destination.with_name(f".{PARTIAL_PARSE}.tmp")
-    with (DBT_MANIFEST.parent / ".parse.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # not while another build replaces it
-        shutil.copyfile(source, staging)
-    os.replace(staging, destination)
+    _copy_locked(source, destination, destination.with_name(f".{PARTIAL_PARSE}.tmp"))
     return True
+
+
+def _copy_locked(source: Path, destination: Path, staging: Path) -> None:
+    """Copy a saved parse through ``staging`` and replace ``destination`` atomically, holding the project's parse
+    lock: not while `ensure_dbt_manifest` parses, nor while another build keeps or takes a parse."""
+    with (DBT_MANIFEST.parent / ".parse.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        shutil.copyfile(source, staging)
+        os.replace(staging, destination)
 
 
 class DbtParseError(RuntimeError):
