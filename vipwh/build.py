@@ -237,7 +237,10 @@ def _run_locked(settings, quiet: bool, summary_json: Path | None) -> int:
     from dagster_project.project import DbtParseError, ensure_dbt_manifest
 
     try:
-        ensure_dbt_manifest()  # a project that does not parse is said before anything is touched
+        # a project that does not parse is said before anything is touched. Parsed with the build's own profile
+        # variables, the build's `dbt build` reuses this parse; parsed with others, it would parse whole again
+        with settings.dbt_environment_applied():
+            ensure_dbt_manifest()
     except DbtParseError as exc:
         print(f"vipwh build: {exc}", file=sys.stderr)
         return EXIT_BUILD_FAILED
