@@ -33,6 +33,12 @@ def _copy_project(target: Path) -> Path:
         "__marimo__",
     )
     shutil.copytree(REPO_ROOT, target, ignore=ignore)
+    # the repository's last parse, as a checkout that has built before has it: dbt then parses again only the
+    # files that differ (the altered seed), not the whole project
+    saved = REPO_ROOT / "dbt_project" / "target" / "partial_parse.msgpack"
+    if saved.exists():
+        (target / "dbt_project" / "target").mkdir()
+        shutil.copy2(saved, target / "dbt_project" / "target" / saved.name)
     return target
 
 
