@@ -98,6 +98,10 @@ def test_wrong_coefficient_seed_fails_the_build_and_is_not_published(tmp_path: P
     assert "FAILED (blocking) marts/fct_policy_rating · coefficients" in bad.stderr
     assert "NOT published" in bad.stderr
     assert current_snapshot(warehouse) == first_snapshot  # readers keep the last good numbers
+    # the altered project was parsed once, before the build, with the build's profile; its dbt reused that parse
+    bad_log = sorted((tmp_path / "logs").glob("build-*.log"))[-1].read_text(encoding="utf-8")
+    assert "Running with dbt" in bad_log
+    assert "Unable to do partial parsing" not in bad_log
     results = query(
         warehouse,
         """select check_name, passed from quality.dq_check_results
