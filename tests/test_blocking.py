@@ -117,3 +117,18 @@ def test_wrong_coefficient_seed_fails_the_build_and_is_not_published(tmp_path: P
     assert "NOT published" in capsys.readouterr().err
     assert current_snapshot(warehouse) == first_snapshot
     assert query(warehouse, "select scenario_id from scenarios.scenario_runs") == [("raise_star1_35000",)]
+
+
+def test_a_project_that_does_not_parse_is_said_before_anything_is_touched(tmp_path: Path):
+    project = _copy_project(tmp_path / "project")
+    # a model naming a model that does not exist, as a half-finished edit would
+    (project / "dbt_project" / "models" / "marts" / "mart_draft.sql").write_text(
+        "select * from {{ ref('no_such_model') }}\n", encoding="utf-8"
+    )
+    landing, warehouse = tmp_path / "landing", tmp_path / "wh.duckdb"
+    write_batch(landing, "2026-11-20", {"customers.csv": [_customer("H1")]})
+    done = _build(project, landing, warehouse)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "the dbt project does not parse" in done.stderr
+    assert "no_such_model" in done.stderr  # dbt's own words: which reference is missing
+    assert not warehouse.exists()  # no batch was loaded, nothing was created
