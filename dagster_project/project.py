@@ -5,9 +5,11 @@ from __future__ import annotations
 import fcntl
 import fnmatch
 import os
+import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -119,6 +121,37 @@ def _copy_locked(source: Path, destination: Path, staging: Path) -> None:
         fcntl.flock(lock, fcntl.LOCK_EX)
         shutil.copyfile(source, staging)
         os.replace(staging, destination)
+
+
+# dagster-dbt gives each dbt invocation its own target folder under the project's, named
+# ``<op>-<run id's first 7>-<7 hex>``; nothing else removes them (13 MB and 690 files for a small build)
+INVOCATION_TARGET = re.compile(r"[A-Za-z0-9_]+-[0-9a-f]{7}-[0-9a-f]{7}")
+KEEP_INVOCATION_TARGETS_DAYS = 7
+
+
+def prune_invocation_targets(now: float | None = None) -> list[str]:
+    """Remove the dbt invocations' own target folders untouched for ``KEEP_INVOCATION_TARGETS_DAYS``; their names.
+
+    Builds of other warehouses share the project's target folder and may be running, so only folders far older than
+    any build are removed; a week of builds' compiled and run SQL stays for whoever looks into one.
+    """
+    cutoff = (now if now is not None else time.time()) - KEEP_INVOCATION_TARGETS_DAYS * 86400
+    removed = []
+    try:
+        entries = list(os.scandir(DBT_MANIFEST.parent))
+    except OSError:
+        return removed
+    for entry in entries:
+        try:
+            if not (entry.is_dir(follow_symlinks=False) and INVOCATION_TARGET.fullmatch(entry.name)):
+                continue
+            if entry.stat(follow_symlinks=False).st_mtime >= cutoff:
+                continue
+        except OSError:
+            continue
+        shutil.rmtree(entry.path, ignore_errors=True)
+        removed.append(entry.name)
+    return sorted(removed)
 
 
 class DbtParseError(RuntimeError):

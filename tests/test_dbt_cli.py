@@ -92,3 +92,33 @@ def test_a_first_build_by_holder_starts_from_the_kept_parse_and_a_later_one_from
     project.keep_partial_parse(target, project.BY_HOLDER_PARSE)  # after the pass: the next warehouse's start
     assert kept.read_bytes() == b"this warehouse's last"
     assert not (tmp_path / "target" / project.PARTIAL_PARSE).exists()  # the main parse is another file
+
+
+def test_invocation_target_folders_older_than_a_week_are_removed_and_nothing_else(tmp_path: Path, monkeypatch):
+    """dagster-dbt leaves a target folder per dbt invocation; a build removes those untouched for a week."""
+    import os
+
+    monkeypatch.setattr(project, "DBT_MANIFEST", tmp_path / "target" / "manifest.json")
+    target = tmp_path / "target"
+    now = 1_800_000_000.0
+    day = 86400
+    folders = {
+        "vipwh_dbt-863da2c-e7cc63c": 8 * day,  # a build of eight days ago: removed
+        "vipwh_dbt-0123abc-4567def": 6 * day,  # six days ago: kept
+        "vipwh_scenario_dbt-aaaaaaa-bbbbbbb": 30 * day,  # another op's invocation, a month ago: removed
+        "compiled": 30 * day,  # dbt's own folders (dbt run by hand): never
+        "run": 30 * day,
+        "not-an-invocation": 30 * day,
+    }
+    for name, age in folders.items():
+        (target / name / "run").mkdir(parents=True)
+        (target / name / "run" / "model.sql").write_text("select 1", encoding="utf-8")
+        os.utime(target / name, (now - age, now - age))
+    (target / project.PARTIAL_PARSE).write_bytes(b"the project's parse")
+    os.utime(target / project.PARTIAL_PARSE, (now - 30 * day, now - 30 * day))
+
+    assert project.prune_invocation_targets(now) == ["vipwh_dbt-863da2c-e7cc63c", "vipwh_scenario_dbt-aaaaaaa-bbbbbbb"]
+    assert sorted(path.name for path in target.iterdir()) == sorted(
+        ["vipwh_dbt-0123abc-4567def", "compiled", "run", "not-an-invocation", project.PARTIAL_PARSE]
+    )
+    assert project.prune_invocation_targets(now) == []

@@ -142,6 +142,7 @@ def build_dbt_assets() -> dg.AssetsDefinition:
             project.keep_partial_parse(main_parses[-1].target_path)
         if by_holder_parses:
             project.keep_partial_parse(by_holder_parses[-1].target_path, project.BY_HOLDER_PARSE)
+        project.prune_invocation_targets()  # a week of them is kept
         succeeded = all(invocation.is_successful() for invocation in invocations)
         dropped = []
         with connect(settings) as con:
