@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from dagster_project.lib.publish import current_snapshot
+from dagster_project.project import DBT_MANIFEST, PARTIAL_PARSE
 from tests.conftest import REPO_ROOT, query
 from tests.test_e2e_rules import POLICIES, _customer, _new_business
 from vipwh.cli import main
@@ -35,10 +36,11 @@ def _copy_project(target: Path) -> Path:
     shutil.copytree(REPO_ROOT, target, ignore=ignore)
     # the repository's last parse, as a checkout that has built before has it: dbt then parses again only the
     # files that differ (the altered seed), not the whole project
-    saved = REPO_ROOT / "dbt_project" / "target" / "partial_parse.msgpack"
+    saved = DBT_MANIFEST.parent / PARTIAL_PARSE
     if saved.exists():
-        (target / "dbt_project" / "target").mkdir()
-        shutil.copy2(saved, target / "dbt_project" / "target" / saved.name)
+        copied = target / saved.relative_to(REPO_ROOT)
+        copied.parent.mkdir()
+        shutil.copy2(saved, copied)
     return target
 
 

@@ -96,8 +96,6 @@ def test_a_first_build_by_holder_starts_from_the_kept_parse_and_a_later_one_from
 
 def test_invocation_target_folders_older_than_a_week_are_removed_and_nothing_else(tmp_path: Path, monkeypatch):
     """dagster-dbt leaves a target folder per dbt invocation; a build removes those untouched for a week."""
-    import os
-
     monkeypatch.setattr(project, "DBT_MANIFEST", tmp_path / "target" / "manifest.json")
     target = tmp_path / "target"
     now = 1_800_000_000.0
