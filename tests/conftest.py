@@ -14,6 +14,7 @@ import pytest
 
 from dagster_project.lib import load
 from dagster_project.lib.warehouse import create_raw_tables
+from dagster_project.project import PARTIAL_PARSE
 from vipwh.contract import EXTRACT_FILES
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -58,8 +59,6 @@ def dbt(warehouse: Path, *args: str, as_of: str = "", command: str = "vipwh-dbt"
     ``command`` is the builds' dbt (``vipwh-dbt``, which reuses a parse across warehouse folders) unless a test runs
     what a person runs by hand (``dbt``).
     """
-    from dagster_project.project import PARTIAL_PARSE
-
     # the DuckDB target, whatever an in-process `vipwh build --engine spark` left in the environment
     env = {**os.environ, "VIPWH_WAREHOUSE": str(warehouse), "VIPWH_DBT_TARGET": "duckdb"}
     target = warehouse.parent / "dbt_target"
