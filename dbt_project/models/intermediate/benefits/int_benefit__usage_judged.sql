@@ -11,12 +11,15 @@
 --
 -- Performance (tens of millions of uses): every step is a hash join on an equality key, a join to the tiny
 -- rulebooks table, or a window on a narrow subset; no large CTE is referenced twice, so no engine has to
--- materialise one. The uses are read four times: twice to be judged (once per basis), once, narrow, for the
--- quota positions (uses of services with a limited quota somewhere, spread over every quota layout of their
--- service, with running sums per holder × service × layout × pool (× year)) and once for the designated
--- relatives (the first relative to consume each designated-relative service in each year). Positions and
--- designations are tier-independent, hence the same on both bases: every consumed use counts, whatever its
--- verdicts.
+-- materialise one. The uses are read twice per basis for the positions and designations and once per basis
+-- to be judged: the quota positions (uses of services with a limited quota somewhere, spread over every
+-- quota layout of their service, with running sums per holder × service × layout × pool (× year)) and the
+-- designated relatives (the first relative to consume each designated-relative service in each year).
+-- Positions and designations are tier-independent, so they hold the same values on both bases (every
+-- consumed use counts, whatever its verdicts); they are keyed by basis all the same, so that a reader of the
+-- as-recorded basis (the leakage mart, the tests of that basis) computes them for the restated holders'
+-- uses only instead of for every use of the book (at 10 M holders that was 75 M uses, twice at once: out of
+-- memory; docs/benchmarks.md).
 with
 
 usage_effective as (
@@ -31,7 +34,15 @@ usage_for_positions as (
     select * from {{ ref('int_core__service_usage_resolved') }}
 ),
 
+usage_for_positions_as_recorded as (
+    select * from {{ ref('int_core__service_usage_resolved') }}
+),
+
 usage_for_designation as (
+    select * from {{ ref('int_core__service_usage_resolved') }}
+),
+
+usage_for_designation_as_recorded as (
     select * from {{ ref('int_core__service_usage_resolved') }}
 ),
 
@@ -170,20 +181,76 @@ usage_known_variants as (
     where variant_key not in ('~none', '~other')
 ),
 
+-- the uses that designate relatives and hold quota positions, on each basis (the same uses as
+-- keyed_usage's), so that a reader of one basis computes the positions of that basis's uses only
+designation_keyed_usage as (
+    select
+        'effective' as basis,
+        usage_for_designation.usage_id,
+        usage_for_designation.holder_id,
+        usage_for_designation.beneficiary_id,
+        usage_for_designation.service_code,
+        usage_for_designation.service_date,
+        usage_for_designation.quantity,
+        usage_for_designation.status
+    from usage_for_designation
+    union all
+    select
+        'as_recorded' as basis,
+        usage_for_designation_as_recorded.usage_id,
+        usage_for_designation_as_recorded.holder_id,
+        usage_for_designation_as_recorded.beneficiary_id,
+        usage_for_designation_as_recorded.service_code,
+        usage_for_designation_as_recorded.service_date,
+        usage_for_designation_as_recorded.quantity,
+        usage_for_designation_as_recorded.status
+    from usage_for_designation_as_recorded
+    inner join restated_holders
+        on usage_for_designation_as_recorded.holder_id = restated_holders.holder_id
+),
+
+positions_keyed_usage as (
+    select
+        'effective' as basis,
+        usage_for_positions.usage_id,
+        usage_for_positions.holder_id,
+        usage_for_positions.service_code,
+        usage_for_positions.variant,
+        usage_for_positions.service_date,
+        usage_for_positions.quantity,
+        usage_for_positions.status
+    from usage_for_positions
+    union all
+    select
+        'as_recorded' as basis,
+        usage_for_positions_as_recorded.usage_id,
+        usage_for_positions_as_recorded.holder_id,
+        usage_for_positions_as_recorded.service_code,
+        usage_for_positions_as_recorded.variant,
+        usage_for_positions_as_recorded.service_date,
+        usage_for_positions_as_recorded.quantity,
+        usage_for_positions_as_recorded.status
+    from usage_for_positions_as_recorded
+    inner join restated_holders
+        on usage_for_positions_as_recorded.holder_id = restated_holders.holder_id
+),
+
 designated_relative_uses as (
     select
+        designation_usage.basis,
         designation_usage.holder_id,
         designation_usage.service_code,
         cast(extract(year from designation_usage.service_date) as integer) as entitlement_year,
         designation_usage.beneficiary_id,
         row_number() over (
             partition by
+                designation_usage.basis,
                 designation_usage.holder_id,
                 designation_usage.service_code,
                 cast(extract(year from designation_usage.service_date) as integer)
             order by designation_usage.service_date, designation_usage.usage_id
         ) as relative_use_rank
-    from usage_for_designation as designation_usage
+    from designation_keyed_usage as designation_usage
     inner join services as catalogue
         on designation_usage.service_code = catalogue.service_code
     left join relatives as holder_relatives
@@ -200,6 +267,7 @@ designated_relative_uses as (
 
 designated_relatives as (
     select
+        basis,
         holder_id,
         service_code,
         entitlement_year,
@@ -210,6 +278,7 @@ designated_relatives as (
 
 quota_usage as (
     select
+        quota_rows.basis,
         quota_rows.usage_id,
         quota_rows.holder_id,
         quota_rows.service_code,
@@ -217,7 +286,7 @@ quota_usage as (
         quota_rows.service_date,
         cast(extract(year from quota_rows.service_date) as integer) as entitlement_year,
         {{ benefit_consumed_units('quota_rows', 'catalogue') }} as consumed_quantity
-    from usage_for_positions as quota_rows
+    from positions_keyed_usage as quota_rows
     inner join entitlement_quota_services as quota_services
         on quota_rows.service_code = quota_services.service_code
     inner join services as catalogue
@@ -230,6 +299,7 @@ quota_usage as (
 
 quota_layout_rows as (
     select
+        quota_usage.basis,
         quota_usage.usage_id,
         quota_usage.holder_id,
         quota_usage.service_code,
@@ -249,35 +319,36 @@ quota_layout_rows as (
 -- has no pool in the layout ('*', counted against every pool), and in all; this year, and ever.
 quota_positions as (
     select
+        basis,
         usage_id,
         layout_key,
         coalesce(sum(consumed_quantity) over (
-            partition by holder_id, service_code, layout_key, pool_key, entitlement_year
+            partition by basis, holder_id, service_code, layout_key, pool_key, entitlement_year
             order by service_date, usage_id
             rows between unbounded preceding and 1 preceding
         ), 0) as pool_before_year,
         coalesce(sum(case when pool_key = '*' then consumed_quantity else 0 end) over (
-            partition by holder_id, service_code, layout_key, entitlement_year
+            partition by basis, holder_id, service_code, layout_key, entitlement_year
             order by service_date, usage_id
             rows between unbounded preceding and 1 preceding
         ), 0) as shared_before_year,
         coalesce(sum(consumed_quantity) over (
-            partition by holder_id, service_code, layout_key, entitlement_year
+            partition by basis, holder_id, service_code, layout_key, entitlement_year
             order by service_date, usage_id
             rows between unbounded preceding and 1 preceding
         ), 0) as total_before_year,
         coalesce(sum(consumed_quantity) over (
-            partition by holder_id, service_code, layout_key, pool_key
+            partition by basis, holder_id, service_code, layout_key, pool_key
             order by service_date, usage_id
             rows between unbounded preceding and 1 preceding
         ), 0) as pool_before_ever,
         coalesce(sum(case when pool_key = '*' then consumed_quantity else 0 end) over (
-            partition by holder_id, service_code, layout_key
+            partition by basis, holder_id, service_code, layout_key
             order by service_date, usage_id
             rows between unbounded preceding and 1 preceding
         ), 0) as shared_before_ever,
         coalesce(sum(consumed_quantity) over (
-            partition by holder_id, service_code, layout_key
+            partition by basis, holder_id, service_code, layout_key
             order by service_date, usage_id
             rows between unbounded preceding and 1 preceding
         ), 0) as total_before_ever
@@ -357,7 +428,8 @@ tiered as (
             and described.service_date < coalesce(holder_tiers.valid_until, cast('9999-12-31' as date))
     left join designated_relatives as designated
         on
-            described.holder_id = designated.holder_id
+            described.basis = designated.basis
+            and described.holder_id = designated.holder_id
             and described.service_code = designated.service_code
             and described.entitlement_year = designated.entitlement_year
     left join entitlement_tiers as entitled_tiers
@@ -400,7 +472,8 @@ positioned as (
     from tiered
     left join quota_positions as positions
         on
-            tiered.usage_id = positions.usage_id
+            tiered.basis = positions.basis
+            and tiered.usage_id = positions.usage_id
             and tiered.own_layout_key = positions.layout_key
 ),
 
