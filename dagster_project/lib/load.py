@@ -339,11 +339,11 @@ def _insert_loaded(con, extract: ExtractFile, good: pl.DataFrame, extract_date, 
         else:
             select_list.append(f"cast({name} as {sql_type})")
     sql = f"insert into raw.{extract.table} select {', '.join(select_list)} from vipwh_incoming"
-    con.register("vipwh_incoming", incoming)
-    try:
-        con.execute(sql, {"extract_date": extract_date, "now": now})
-    finally:
-        con.unregister("vipwh_incoming")
+    # DuckDB reads the block by its Python name (a replacement scan). Not ``con.register``: inside the file's one
+    # transaction, a registered view is only dropped at commit, and it holds its Arrow block alive until then, so
+    # memory grew with the file, outside DuckDB's memory limit (15 GiB for the 10 M book's usage file).
+    vipwh_incoming = incoming  # noqa: F841 (read by DuckDB)
+    con.execute(sql, {"extract_date": extract_date, "now": now})
 
 
 def _raw_record(row: dict, extract: ExtractFile, key: bytes) -> str:
@@ -376,17 +376,14 @@ def _insert_quarantine(con, extract: ExtractFile, bad: pl.DataFrame, extract_dat
             pl.Series("raw_record", records, dtype=pl.String),
         ]
     ).to_arrow()
-    con.register("vipwh_rejected", incoming)
-    try:
-        con.execute(
-            f"""insert into raw.quarantine
-                select cast($extract_date as date), $file_name, {LINE}, {REASON}, raw_record,
-                       cast($now as timestamp)
-                from vipwh_rejected""",
-            {"extract_date": extract_date, "file_name": extract.name, "now": now},
-        )
-    finally:
-        con.unregister("vipwh_rejected")
+    vipwh_rejected = incoming  # noqa: F841 (read by DuckDB by name, as in _insert_loaded)
+    con.execute(
+        f"""insert into raw.quarantine
+            select cast($extract_date as date), $file_name, {LINE}, {REASON}, raw_record,
+                   cast($now as timestamp)
+            from vipwh_rejected""",
+        {"extract_date": extract_date, "file_name": extract.name, "now": now},
+    )
 
 
 def finalize(con: duckdb.DuckDBPyConnection, now: datetime, build_id: str = "") -> list[BatchOutcome]:
