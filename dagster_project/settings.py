@@ -46,8 +46,8 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     "quarantine_rate_max": ("VIPWH_QUARANTINE_RATE_MAX", str(DEFAULT_QUARANTINE_RATE_MAX)),
     "quarantine_min_rows": ("VIPWH_QUARANTINE_MIN_ROWS", str(DEFAULT_QUARANTINE_MIN_ROWS)),
     # DuckDB's limits, for every connection of the build (dbt's included): the limit bounds DuckDB's buffer
-    # pool, and a process's resident memory ran up to 3 GiB over it at 10 M holders, so 50 % of the machine's
-    # memory keeps a build within two thirds of it (docs/decisions.md); spilled data goes beside the
+    # pool, and dbt's process ran about 1.5 GiB over it at 10 M holders, so 50 % of the machine's memory kept
+    # that build at 13.2 GiB of this 24 GiB machine (docs/decisions.md); spilled data goes beside the
     # warehouse (<warehouse>.tmp/)
     "duckdb_memory_limit": ("VIPWH_DUCKDB_MEMORY_LIMIT", "50%"),
     "duckdb_threads": ("VIPWH_DUCKDB_THREADS", str(os.cpu_count() or 2)),
