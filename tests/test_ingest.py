@@ -426,11 +426,13 @@ def test_a_file_loaded_in_blocks_lets_go_of_each_block_once_inserted(workdir: Pa
     monkeypatch.setattr(parse, "_BLOCK_BYTES", 7)
     handed_over: list[weakref.ref] = []
     to_arrow = pl.DataFrame.to_arrow
-    monkeypatch.setattr(
-        pl.DataFrame,
-        "to_arrow",
-        lambda frame, *a, **k: handed_over.append(weakref.ref(t := to_arrow(frame, *a, **k))) or t,
-    )
+
+    def to_arrow_watched(frame, *args, **kwargs):
+        table = to_arrow(frame, *args, **kwargs)
+        handed_over.append(weakref.ref(table))
+        return table
+
+    monkeypatch.setattr(pl.DataFrame, "to_arrow", to_arrow_watched)
     alive_at_block: list[int] = []
     validate = load.validate
 

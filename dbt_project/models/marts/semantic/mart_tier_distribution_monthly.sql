@@ -18,14 +18,15 @@ as_of as (
 ),
 
 {%- set empty_book_date = "cast('2000-01-01' as date)" -%}
-{%- set first_month = "coalesce((select " ~ dbt.date_trunc("month", "min(valid_from)") ~ " from "
-    ~ ref('fct_member_tier_history') ~ "), " ~ empty_book_date ~ ")" -%}
-{%- set end_month = dbt.dateadd("month", 1, "coalesce(" ~ as_of_date() ~ ", " ~ empty_book_date ~ ")") -%}
 {#- dbt.date_spine queries its bounds while compiling: an empty warehouse (sqlfluff's, when it lints this file)
     has no history nor ledger to take them from -#}
 {%- if execute and load_relation(ref('fct_member_tier_history')) is none -%}
     {%- set first_month = empty_book_date -%}
     {%- set end_month = dbt.dateadd("month", 1, empty_book_date) -%}
+{%- else -%}
+    {%- set first_month = "coalesce((select " ~ dbt.date_trunc("month", "min(valid_from)") ~ " from "
+        ~ ref('fct_member_tier_history') ~ "), " ~ empty_book_date ~ ")" -%}
+    {%- set end_month = dbt.dateadd("month", 1, "coalesce(" ~ as_of_date() ~ ", " ~ empty_book_date ~ ")") -%}
 {%- endif %}
 
 month_starts as (
